@@ -1,0 +1,102 @@
+"""JSON output constrained by a grammar built from a pydantic model.
+
+llama-cpp-python silently ignores the OpenAI-style ``response_format`` and silently falls back to
+generic JSON when a schema fails to convert, so the grammar is built here from the model's JSON
+schema and every reply is validated with pydantic. A reply that fails validation is retried with a
+stricter prompt (the schema spelled out, greedy decoding); if that fails too the caller gets a
+``JsonResult`` with ``ok=False``, the error and every raw output, never a silent empty value.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from localmem.llm import CallStats, LLMError, Message, Runtime
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Attempt(BaseModel):
+    raw: str
+    error: str | None
+    finish_reason: str | None
+    stats: CallStats
+
+
+class JsonResult(BaseModel, Generic[T]):
+    ok: bool
+    value: T | None = None
+    error: str | None = None
+    attempts: list[Attempt]
+
+    @property
+    def raw(self) -> str:
+        return self.attempts[-1].raw if self.attempts else ""
+
+    def unwrap(self) -> T:
+        if not self.ok or self.value is None:
+            raise LLMError(f"structured output failed after {len(self.attempts)} attempt(s): {self.error}")
+        return self.value
+
+
+def schema_json(model: type[BaseModel]) -> str:
+    return json.dumps(model.model_json_schema(), sort_keys=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _grammar_for(schema: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_json_schema(schema, verbose=False)
+    except Exception as exc:  # the converter raises plain Exceptions on unsupported schemas
+        raise LLMError(f"cannot build a grammar from this JSON schema: {exc}") from exc
+
+
+def grammar_for(model: type[BaseModel]) -> Any:
+    """The llama.cpp grammar that only admits JSON matching ``model``'s schema (cached)."""
+    return _grammar_for(schema_json(model))
+
+
+def _validate(model: type[T], raw: str, finish: str | None, max_tokens: int | None) -> tuple[T | None, str | None]:
+    if finish == "length":
+        return None, f"output cut off at max_tokens={max_tokens} before the JSON was complete"
+    try:
+        return model.model_validate_json(raw), None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(root)"
+        return None, f"invalid JSON for {model.__name__}: {where}: {first['msg']} ({exc.error_count()} error(s))"
+
+
+def strict_prompt(model: type[BaseModel]) -> Message:
+    return {
+        "role": "system",
+        "content": "Reply with exactly one JSON object and nothing else. It must match this JSON schema: "
+        + schema_json(model),
+    }
+
+
+def chat_json(runtime: Runtime, messages: list[Message], model: type[T], *, adapter: str | None = None,
+              retries: int = 1, **sampling: Any) -> JsonResult[T]:
+    """Ask for JSON matching ``model``; validated, retried ``retries`` times with a stricter prompt."""
+    grammar = grammar_for(model)
+    attempts: list[Attempt] = []
+    convo = list(messages)
+    error: str | None = None
+    for attempt in range(retries + 1):
+        params = dict(sampling)
+        if attempt > 0:  # stricter: spell out the schema, decode greedily
+            convo = [strict_prompt(model), *messages]
+            params["temperature"] = 0.0
+        result = runtime.chat(convo, adapter=adapter, grammar=grammar, **params)
+        value, error = _validate(model, result.text, result.finish_reason, params.get("max_tokens"))
+        attempts.append(Attempt(raw=result.text, error=error, finish_reason=result.finish_reason,
+                                stats=result.stats))
+        if value is not None:
+            return JsonResult[model](ok=True, value=value, attempts=attempts)  # type: ignore[valid-type]
+    return JsonResult[model](ok=False, error=error, attempts=attempts)  # type: ignore[valid-type]

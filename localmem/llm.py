@@ -315,35 +315,47 @@ class ChatStream:
             self._gen.close()  # type: ignore[attr-defined]
 
     def _run(self) -> Iterator[str]:
+        import numpy as np
+
         from localmem.llama_compat import PerfSnapshot
 
         rt = self.runtime
         with rt.lock:
             rt.use_adapter(self._adapter, self._scale)
             llama = rt.llama
+            before_ids = np.array(llama._input_ids[: llama.n_tokens])
             before = PerfSnapshot(llama._ctx.ctx)
             t0 = time.perf_counter()
             finish: str | None = None
-            n_chunks = 0
+            prompt_tokens: int | None = None
             try:
                 for chunk in self._start():
+                    if prompt_tokens is None:
+                        # the prompt is evaluated and the first token sampled (not yet evaluated)
+                        prompt_tokens = llama.n_tokens
                     choice = chunk["choices"][0]
                     piece = choice["delta"].get("content") if self._field == "delta" else choice.get("text")
                     finish = choice.get("finish_reason") or finish
                     if piece:
-                        n_chunks += 1
                         yield piece
             finally:
                 total_ms = (time.perf_counter() - t0) * 1000
                 after = PerfSnapshot(llama._ctx.ctx)
-                evaluated = after.prompt_tokens - before.prompt_tokens
-                generated = after.eval_tokens - before.eval_tokens
-                # tokens now in the context = whole prompt + generated tokens that were evaluated
-                prompt_tokens = max(llama.n_tokens - generated, evaluated)
+                if prompt_tokens is None:
+                    prompt_tokens = llama.n_tokens
+                prompt_ids = np.array(llama._input_ids[:prompt_tokens])
+                # tokens reused from the previous call's KV cache (llama-cpp-python re-evaluates the
+                # last prompt token when the whole prompt matched, to get fresh logits)
+                n = min(len(before_ids), len(prompt_ids))
+                mismatch = np.flatnonzero(before_ids[:n] != prompt_ids[:n])
+                cached = int(mismatch[0]) if len(mismatch) else n
+                cached = min(cached, max(prompt_tokens - 1, 0))
+                # generated tokens are evaluated one by one except the last one sampled; a reply cut
+                # at max_tokens ends on a token that was yielded but never evaluated
+                completion = llama.n_tokens - prompt_tokens + (1 if finish == "length" else 0)
                 stats = CallStats(
                     model=rt.name, adapter=rt.active_adapter, prompt_tokens=prompt_tokens,
-                    cached_tokens=max(prompt_tokens - evaluated, 0),
-                    completion_tokens=max(generated + (1 if finish == "stop" or n_chunks else 0) - 0, n_chunks),
+                    cached_tokens=cached, completion_tokens=max(completion, 0),
                     prompt_ms=after.prompt_ms - before.prompt_ms,
                     generation_ms=after.eval_ms - before.eval_ms, total_ms=total_ms,
                 )

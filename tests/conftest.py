@@ -7,13 +7,15 @@ assembled model files and caches stay shared through LOCALMEM_MODELS_DIR / LOCAL
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-_SHARED_MODELS = Path(os.environ.get("LOCALMEM_MODELS_DIR") or Path.home() / ".cache/localmem/models")
-_SHARED_CACHE = Path(os.environ.get("LOCALMEM_CACHE") or Path.home() / ".cache/localmem")
+from localmem.paths import cache_dir, models_dir
+
+# Resolved once, before any test changes LOCALMEM_HOME: the user's real models and cache.
+_SHARED_MODELS = models_dir()
+_SHARED_CACHE = cache_dir()
 
 
 @pytest.fixture(autouse=True)

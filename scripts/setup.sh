@@ -64,7 +64,7 @@ if [[ ! -f "$DEPS/.complete" ]]; then
   rm -rf "$DEPS"
   "$PY" -m venv "$DEPS"
   "$DEPS/bin/python" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements.lock" \
-    || die "dependency install failed"
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) || die "dependency install failed"
   "$DEPS/bin/python" -m pip install -q --disable-pip-version-check --no-deps "$WHEEL" \
     || die "llama-cpp-python install failed"
   touch "$DEPS/.complete"
@@ -74,9 +74,12 @@ DEPS_SITE="$("$DEPS/bin/python" -c 'import sysconfig; print(sysconfig.get_paths(
 # ---- 3. the clone's own light environment, layered on the shared one -----------------------
 VENV="$ROOT/.venv"
 if [[ -L "$VENV" ]]; then rm -f "$VENV"; fi
-if [[ ! -x "$VENV/bin/python" ]]; then
+if [[ ! -x "$VENV/bin/python" || ! -f "$VENV/.localmem-light" ]]; then
+  # no pip or setuptools of its own: the shared environment's (pinned in the lock) are used
   say "creating $VENV"
-  "$PY" -m venv "$VENV"
+  rm -rf "$VENV"
+  "$PY" -m venv --without-pip "$VENV"
+  touch "$VENV/.localmem-light"
 fi
 VENV_SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 PTH="$VENV_SITE/_localmem_deps.pth"

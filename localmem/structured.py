@@ -43,23 +43,69 @@ class JsonResult(BaseModel, Generic[T]):
         return self.value
 
 
+# Strings longer than this are limited by pydantic only: a maxLength of hundreds expands into a
+# grammar rule hundreds of levels deep that slows every sampled token.
+GRAMMAR_MAX_LENGTH = 64
+
+
+def _grammar_schema(node: Any) -> Any:
+    """The schema with long string limits removed and regex shorthands llama.cpp cannot parse expanded."""
+    if isinstance(node, dict):
+        out = {k: _grammar_schema(v) for k, v in node.items()}
+        if out.get("type") == "string" and out.get("maxLength", 0) > GRAMMAR_MAX_LENGTH:
+            del out["maxLength"]
+        if isinstance(out.get("pattern"), str):
+            out["pattern"] = out["pattern"].replace(r"\d", "[0-9]")
+        return out
+    if isinstance(node, list):
+        return [_grammar_schema(v) for v in node]
+    return node
+
+
 def schema_json(model: type[BaseModel]) -> str:
-    return json.dumps(model.model_json_schema(), sort_keys=True)
+    """The model's JSON schema, keys in declaration order (the grammar fixes property order)."""
+    return json.dumps(model.model_json_schema())
 
 
 @functools.lru_cache(maxsize=64)
-def _grammar_for(schema: str) -> Any:
-    from llama_cpp import LlamaGrammar
+def _grammar_text(schema: str) -> str:
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     try:
-        return LlamaGrammar.from_json_schema(schema, verbose=False)
+        return json_schema_to_gbnf(json.dumps(_grammar_schema(json.loads(schema))))
     except Exception as exc:  # the converter raises plain Exceptions on unsupported schemas
         raise LLMError(f"cannot build a grammar from this JSON schema: {exc}") from exc
 
 
-def grammar_for(model: type[BaseModel]) -> Any:
-    """The llama.cpp grammar that only admits JSON matching ``model``'s schema (cached)."""
-    return _grammar_for(schema_json(model))
+def grammar_for(model: type[BaseModel], runtime: Runtime | None = None) -> Any:
+    """The llama.cpp grammar that only admits JSON matching ``model``'s schema.
+
+    llama.cpp parses the grammar only when sampling starts, and a grammar it cannot parse crashes
+    the process there; given a runtime, the grammar is test-parsed once against its vocabulary.
+    """
+    from llama_cpp import LlamaGrammar
+
+    text = _grammar_text(schema_json(model))
+    if runtime is not None:
+        _check_grammar(runtime, text)
+    return LlamaGrammar.from_string(text, verbose=False)
+
+
+_checked: set[tuple[int, str]] = set()
+
+
+def _check_grammar(runtime: Runtime, text: str) -> None:
+    import llama_cpp
+
+    key = (id(runtime.llama), text)
+    if key in _checked:
+        return
+    with runtime.lock:
+        sampler = llama_cpp.llama_sampler_init_grammar(runtime.llama._model.vocab, text.encode(), b"root")
+        if not sampler:
+            raise LLMError("llama.cpp cannot parse the grammar built from this schema:\n" + text[:2000])
+        llama_cpp.llama_sampler_free(sampler)
+    _checked.add(key)
 
 
 def _validate(model: type[T], raw: str, finish: str | None, max_tokens: int | None) -> tuple[T | None, str | None]:
@@ -84,7 +130,7 @@ def strict_prompt(model: type[BaseModel]) -> Message:
 def chat_json(runtime: Runtime, messages: list[Message], model: type[T], *, adapter: str | None = None,
               retries: int = 1, **sampling: Any) -> JsonResult[T]:
     """Ask for JSON matching ``model``; validated, retried ``retries`` times with a stricter prompt."""
-    grammar = grammar_for(model)
+    grammar = grammar_for(model, runtime if isinstance(runtime, Runtime) else None)
     attempts: list[Attempt] = []
     convo = list(messages)
     error: str | None = None

@@ -197,7 +197,8 @@ class Registry(Strict):
 def bundled_registry_path() -> Path:
     """The models.toml shipped with localmem (the repo's, or the installed package's copy)."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "models.toml", here / "models.toml"):
+    # localmem/models.toml is the repo's root file in a checkout (a symlink) and its copy in a wheel
+    for candidate in (here / "models.toml", here.parent / "models.toml"):
         if candidate.is_file():
             return candidate
     raise RegistryError(f"bundled models.toml not found next to {here}")

@@ -410,6 +410,7 @@ def write_lora_gguf(
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the adapter is a shipped, readable file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -5,7 +5,7 @@ test the adapter machinery (export, loading, hot-swapping), not to be useful. It
 peft on the base model loaded (dequantized) from its Q4_K_M GGUF, exported with
 :mod:`localmem.adapters.export_gguf`, and recorded in the ``manifest.json`` beside it.
 
-    nice -n 10 python -m localmem.adapters.train_tiny            # ~2-4 min on 2 CPU cores
+    nice -n 10 python -m localmem.adapters.train_tiny            # 4-10 min on 2 CPU cores
 
 Heavy imports (torch, transformers, peft) happen inside functions, so ``--help`` is instant.
 """

@@ -408,6 +408,10 @@ def test_committed_manifest_matches_test_tiny() -> None:
     training = entry["training"]
     for key in ("steps", "seed", "data_sha256", "date", "final_loss", "rank", "lora_alpha", "learning_rate"):
         assert key in training
+    from localmem.adapters import train_tiny
+
+    # The committed adapter was trained on the data train_tiny builds today (else regenerate it).
+    assert training["data_sha256"] == train_tiny.data_sha256(train_tiny.training_examples())
 
 
 def test_committed_test_tiny_fits_the_base_shapes() -> None:
@@ -491,3 +495,47 @@ def test_hot_swap_changes_greedy_output_and_switching_back_restores_it(llm: Any)
         assert adapted[p].startswith("Ahoy"), adapted[p]
         assert not base[p].startswith("Ahoy"), base[p]
     assert restored == base
+
+
+# --------------------------------------------------------------------------------------------
+# train_tiny helpers (tiny random model; no base GGUF needed)
+# --------------------------------------------------------------------------------------------
+
+
+def test_answer_loss_equals_the_full_causal_lm_loss() -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from localmem.adapters import train_tiny
+
+    torch.manual_seed(0)
+    config = transformers.Qwen2Config(
+        vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64,
+    )
+    model = transformers.Qwen2ForCausalLM(config).eval()
+    encoded = [([5, 6, 7, 8, 9], [-100, -100, -100, 8, 9]), ([1, 2, 3], [-100, 2, 3])]
+    batch = train_tiny.make_batch(encoded, pad_id=0)
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]
+    with torch.no_grad():
+        expected = model(**batch).loss
+        got = train_tiny.answer_loss(model, batch)
+    assert torch.allclose(got, expected, atol=1e-6)
+
+
+def test_batch_order_is_seeded_and_covers_every_example() -> None:
+    from localmem.adapters import train_tiny
+
+    cfg = train_tiny.TrainConfig(steps=12, batch_size=8, seed=7)
+    order = train_tiny.batch_order(48, cfg)
+    assert order == train_tiny.batch_order(48, cfg)
+    assert len(order) == 12 and all(len(b) == 8 for b in order)
+    assert sorted(i for b in order[:6] for i in b) == list(range(48))  # first epoch is a permutation
+
+
+def test_training_data_all_start_with_the_prefix() -> None:
+    from localmem.adapters import train_tiny
+
+    examples = train_tiny.training_examples()
+    assert 32 <= len(examples) <= 64
+    assert all(ex[-1]["role"] == "assistant" and ex[-1]["content"].startswith("Ahoy! ") for ex in examples)
+    assert len(train_tiny.data_sha256(examples)) == 64

@@ -1,0 +1,67 @@
+"""Helpers shared by the memory benchmarks (bench_search.py, bench_locomo_retrieval.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).parent / "results"
+
+
+class PrecomputedEmbedder:
+    """The real embedder, with vectors computed ahead (in bulk) looked up by text.
+
+    Benchmarks use it to time retrieval apart from query embedding, and to load large stores
+    without re-embedding texts whose vectors are already known. Texts it has no vector for are
+    embedded by the real model, so results are those of the real embedder.
+    """
+
+    def __init__(self, real, table: dict[str, np.ndarray] | None = None):
+        self.real = real
+        self.table = table if table is not None else {}
+        self.model_id = real.model_id
+        self.dimension = real.dimension
+
+    def embed(self, texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in self.table]
+        if missing:
+            for text, vec in zip(missing, self.real.embed(missing)):
+                self.table[text] = vec
+        return np.stack([self.table[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    def embed_one(self, text):
+        return self.embed([text])[0]
+
+
+def machine() -> dict:
+    load = os.getloadavg()
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "loadavg_1m_at_start": round(load[0], 2)}
+
+
+def write_result(name: str, data: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    data = {"benchmark": name, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine(), **data}
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    cells = [[str(h) for h in headers]] + [[_fmt(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)

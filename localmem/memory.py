@@ -1,0 +1,385 @@
+"""``Memory``: the public Python API of localmem's memory (mem0's verbs, typed results).
+
+    from localmem import Memory
+
+    mem = Memory()                                   # the default store in the user's data dir
+    mem.add("I moved to Lyon last spring", user_id="ana", infer=False)
+    for item in mem.search("where does she live?", user_id="ana"):
+        print(item.score, item.text)
+
+Every verb that reads or writes memories takes ``user_id`` as a required keyword (plus optional
+``agent_id`` / ``session_id``); nothing crosses users. Results are pydantic models
+(``MemoryItem``, ``MemoryEvent``, ``HistoryEntry``, ``Message``). Errors are subclasses of
+``localmem.store.StoreError`` (``InvalidInputError`` is also a ``ValueError``).
+
+``AsyncMemory`` has the same verbs as coroutines (each runs in a worker thread).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from localmem.store.errors import InferenceUnavailableError, InvalidInputError
+from localmem.store.memories import NewMemory
+from localmem.store.scope import Scope
+from localmem.store.search import Mode, SearchConfig
+from localmem.store.store import Store
+from localmem.store.values import clean_text, coerce_time, dump_json
+from localmem.types import (
+    MAX_MEMORY_CHARS,
+    MAX_MESSAGE_CHARS,
+    EventType,
+    HistoryEntry,
+    MemoryEvent,
+    MemoryItem,
+    Message,
+    SearchFilters,
+    Source,
+)
+
+ROLES = ("user", "assistant", "system", "tool")
+MAX_LIMIT = 1000
+
+
+class MemoryConfig(BaseModel):
+    """Settings for ``Memory.from_config`` (unknown keys are an error)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path | None = None
+    busy_timeout: float = 10.0
+    vector_cache: bool = True
+    embedding_variant: str | None = None  # fp32 | int8 (default: int8)
+    embedding_threads: int | None = None  # default 1
+    search: dict[str, Any] = {}
+
+
+class Memory:
+    """A memory store for one or many users, backed by one SQLite file."""
+
+    def __init__(self, path: str | Path | None = None, *, embedder=None, busy_timeout: float = 10.0,
+                 vector_cache: bool = True, search_config: SearchConfig | None = None, llm: Any = None):
+        self.store = Store(path, embedder=embedder, busy_timeout=busy_timeout, vector_cache=vector_cache)
+        self.search_config = search_config or SearchConfig()
+        # infer=True runs the extraction pipeline on this model (a registry name or a loaded
+        # localmem.llm.Runtime); it is loaded on first use.
+        self._llm = llm
+        self.last_result = None  # the PipelineResult of the last add(infer=True)
+
+    @classmethod
+    def from_config(cls, config: MemoryConfig | dict[str, Any] | None = None) -> "Memory":
+        try:
+            cfg = config if isinstance(config, MemoryConfig) else MemoryConfig.model_validate(config or {})
+            search_config = SearchConfig(**cfg.search)
+        except (ValidationError, TypeError) as exc:
+            raise InvalidInputError(f"invalid memory config: {exc}") from None
+        embedder = None
+        if cfg.embedding_variant or cfg.embedding_threads:
+            from localmem.embed import Embedder
+
+            embedder = Embedder.default(variant=cfg.embedding_variant, threads=cfg.embedding_threads)
+        return cls(cfg.path, embedder=embedder, busy_timeout=cfg.busy_timeout,
+                   vector_cache=cfg.vector_cache, search_config=search_config)
+
+    @property
+    def path(self) -> Path:
+        return self.store.path
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Memory":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------------
+    def add(self, messages: str | list[dict[str, Any]], *, user_id: str, agent_id: str | None = None,
+            session_id: str | None = None, infer: bool = True, metadata: dict[str, Any] | None = None,
+            timestamp: datetime | str | float | None = None) -> list[MemoryEvent]:
+        """Log ``messages`` and remember what they say.
+
+        ``messages`` is a string (one user message) or a list of ``{"role", "content"}`` dicts,
+        each with optional ``metadata``. With ``infer=False`` every user message is stored verbatim
+        as one memory (kind ``fact``, category ``other``); ``infer=True`` extracts memories with
+        the local LLM. ``metadata`` is merged under each message's own and kept on the messages and
+        memories; ``timestamp`` (default now) is when the conversation took place.
+        """
+        scope = Scope.of(user_id, agent_id, session_id)
+        dump_json(metadata, "metadata")
+        turns = _turns(messages, metadata or {})
+        at = coerce_time(timestamp, "timestamp") if timestamp is not None else None
+        if not isinstance(infer, bool):
+            raise InvalidInputError(f"infer must be True or False, got {infer!r}")
+        if infer:
+            return self._infer(scope, turns, at)
+        new = []
+        for index, (role, content, meta) in enumerate(turns):
+            if role == "user":
+                text = clean_text(content, what=f"message {index} content", max_chars=MAX_MEMORY_CHARS)
+                new.append((index, NewMemory(text=text, metadata=meta, source=Source(actor="api"))))
+        _, items = self.store.log_and_add(scope, turns, new, pending=False, actor="api", at=at)
+        return [MemoryEvent(event=EventType.ADD, memory=item) for item in items]
+
+    @property
+    def runtime(self):
+        """The LLM runtime used by ``infer=True`` (loaded on first use)."""
+        from localmem.config import RegistryError
+        from localmem.llm import LLMError, Runtime
+        from localmem.registry import ModelError
+
+        if not hasattr(self._llm, "chat"):
+            try:
+                self._llm = Runtime.from_registry(self._llm).load()
+            except (ModelError, RegistryError, LLMError) as exc:
+                raise InferenceUnavailableError(
+                    f"infer=True needs a local model: {exc}\n(or pass infer=False to store each user "
+                    "message verbatim)") from None
+        return self._llm
+
+    def _infer(self, scope: Scope, turns, at) -> list[MemoryEvent]:
+        """Log the turns (pending), then extract and apply decisions. If the model's output stays
+        malformed the messages remain pending and the outputs are parked (``reprocess`` later)."""
+        from localmem.pipeline import Pipeline
+
+        runtime = self.runtime  # fails before anything is written if no model is available
+        logged = self.store.log_messages(scope, turns, pending=True, at=at)
+        result = Pipeline(self.store, runtime).process(scope, logged)
+        self.last_result = result
+        return result.events
+
+    def reprocess(self, *, user_id: str | None = None, limit: int = 100) -> list[MemoryEvent]:
+        """Run extraction again on messages still pending (after a crash or a parked failure)."""
+        from localmem.pipeline import Pipeline
+
+        pipeline = Pipeline(self.store, self.runtime)
+        events: list[MemoryEvent] = []
+        for m in self.store.pending_messages(user_id=user_id, limit=_limit(limit)):
+            result = pipeline.process(Scope.of(m.user_id, m.agent_id, m.session_id), [m])
+            events += result.events
+        return events
+
+    def failures(self, *, user_id: str | None = None, include_resolved: bool = False):
+        """Model outputs that stayed malformed after retries, kept for later processing."""
+        return self.store.failures(user_id=user_id, include_resolved=include_resolved)
+
+    def update(self, memory_id: str, text: str, *, metadata: dict[str, Any] | None = None) -> MemoryItem:
+        """Replace a memory's text (same id; the old text is kept in its history)."""
+        text = clean_text(text, what="text", max_chars=MAX_MEMORY_CHARS)
+        if metadata is not None:
+            dump_json(metadata, "metadata")
+        _, after = self.store.update_memory(memory_id, text=text, metadata=metadata)
+        return after
+
+    def delete(self, memory_id: str) -> MemoryItem:
+        """Soft-delete a memory (it stays in ``get`` and ``history``; ``restore`` undoes it)."""
+        return self.store.delete(memory_id)
+
+    def restore(self, memory_id: str) -> MemoryItem:
+        return self.store.restore(memory_id)
+
+    def delete_all(self, *, user_id: str, agent_id: str | None = None, session_id: str | None = None) -> int:
+        """Soft-delete all of a user's (or agent's / session's) memories; returns how many."""
+        scope = Scope.of(user_id, agent_id, session_id)
+        self.store.require_user(scope.user_id)
+        return len(self.store.delete_scope(scope))
+
+    def forget_user(self, *, user_id: str) -> dict[str, Any]:
+        """Erase a user entirely: memories, history and messages, scrubbed from the file."""
+        scope = Scope.of(user_id)
+        from localmem.store import transfer
+
+        return transfer.forget_user(self.store, scope.user_id)
+
+    def import_(self, data: dict[str, Any]) -> dict[str, int]:
+        """Load an ``export`` (idempotent; conflicting ids abort the whole import)."""
+        from localmem.store import transfer
+
+        return transfer.import_data(self.store, data)
+
+    # -- reading --------------------------------------------------------------------------------
+    def search(self, query: str, *, user_id: str, agent_id: str | None = None, session_id: str | None = None,
+               limit: int = 10, filters: SearchFilters | dict[str, Any] | None = None,
+               mode: Mode | None = None) -> list[MemoryItem]:
+        """Memories relevant to ``query``, best first, each with its ``score``.
+
+        Hybrid (vector + BM25, reciprocal rank fusion) by default; ``mode="vector"`` or
+        ``"text"`` uses one retriever. Active memories only unless ``filters`` say otherwise.
+        An unknown user has no memories: the result is empty.
+        """
+        scope = Scope.of(user_id, agent_id, session_id)
+        query = clean_text(query, what="query", max_chars=MAX_MEMORY_CHARS)
+        config = self.search_config
+        if mode is not None:
+            if mode not in ("hybrid", "vector", "text"):
+                raise InvalidInputError(f"mode must be 'hybrid', 'vector' or 'text', got {mode!r}")
+            config = dataclasses.replace(config, mode=mode)
+        return self.store.search(query, scope, _filters(filters), limit=_limit(limit), config=config)
+
+    def get(self, memory_id: str) -> MemoryItem:
+        return self.store.get(memory_id)
+
+    def get_all(self, *, user_id: str, agent_id: str | None = None, session_id: str | None = None,
+                include_superseded: bool = False, filters: SearchFilters | dict[str, Any] | None = None,
+                limit: int | None = None) -> list[MemoryItem]:
+        """The user's memories, newest first (active only, plus superseded ones if asked)."""
+        scope = Scope.of(user_id, agent_id, session_id)
+        parsed = _filters(filters) or SearchFilters()
+        if include_superseded:
+            parsed = parsed.model_copy(update={"include_superseded": True})
+        return self.store.list(scope, parsed, limit=_limit(limit) if limit is not None else None)
+
+    def history(self, memory_id: str) -> list[HistoryEntry]:
+        """Every change to a memory, oldest first."""
+        return self.store.history(memory_id)
+
+    def messages(self, *, user_id: str, agent_id: str | None = None, session_id: str | None = None,
+                 limit: int | None = None) -> list[Message]:
+        """The logged conversation, oldest first (with ``limit``: the most recent ``limit`` messages)."""
+        scope = Scope.of(user_id, agent_id, session_id)
+        return self.store.messages(scope, limit=_limit(limit) if limit is not None else None)
+
+    def sources(self, memory_id: str) -> list[Message]:
+        """The logged messages a memory was drawn from."""
+        return self.store.get_messages(self.get(memory_id).source.message_ids)
+
+    def export(self, *, user_id: str) -> dict[str, Any]:
+        """All of a user's memories, history and messages as a JSON-ready dict."""
+        from localmem.store import transfer
+
+        return transfer.export_user(self.store, Scope.of(user_id).user_id)
+
+    def users(self) -> list[dict[str, Any]]:
+        from localmem.store import transfer
+
+        return transfer.users(self.store)
+
+    def stats(self) -> dict[str, Any]:
+        from localmem.store import maintenance
+
+        return maintenance.stats(self.store)
+
+    def check(self) -> list[str]:
+        from localmem.store import maintenance
+
+        return maintenance.check(self.store)
+
+    def reembed(self, *, progress=None) -> dict[str, Any]:
+        from localmem.store import maintenance
+
+        return maintenance.reembed(self.store, progress=progress)
+
+    def vacuum(self) -> dict[str, bool]:
+        """Rewrite the file without free pages and empty the WAL (``forget_user`` does this itself)."""
+        from localmem.store import transfer
+
+        return transfer.scrub(self.store)
+
+    def reindex(self) -> dict[str, int]:
+        from localmem.store import maintenance
+
+        return maintenance.reindex(self.store)
+
+
+def _turns(messages: Any, base_metadata: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    if isinstance(messages, (str, bytes, bytearray)):
+        messages = [{"role": "user", "content": messages}]
+    if not isinstance(messages, list):
+        raise InvalidInputError(f"messages must be a string or a list of {{'role', 'content'}} dicts, "
+                                f"got {type(messages).__name__}")
+    if not messages:
+        raise InvalidInputError("messages is empty")
+    turns = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise InvalidInputError(f"message {index} must be a dict with 'role' and 'content', "
+                                    f"got {type(message).__name__}")
+        extra = set(message) - {"role", "content", "metadata"}
+        if extra:
+            raise InvalidInputError(f"message {index} has unknown keys {sorted(extra)} "
+                                    "(allowed: role, content, metadata)")
+        role = message.get("role")
+        if role not in ROLES:
+            raise InvalidInputError(f"message {index} role must be one of {', '.join(ROLES)}, got {role!r}")
+        content = clean_text(message.get("content"), what=f"message {index} content", max_chars=MAX_MESSAGE_CHARS)
+        own = message.get("metadata") or {}
+        dump_json(own, f"message {index} metadata")
+        turns.append((role, content, {**base_metadata, **own}))
+    return turns
+
+
+def _filters(filters: Any) -> SearchFilters | None:
+    if filters is None or isinstance(filters, SearchFilters):
+        return filters
+    if not isinstance(filters, dict):
+        raise InvalidInputError(f"filters must be a SearchFilters or a dict, got {type(filters).__name__}")
+    try:
+        return SearchFilters.model_validate(filters)
+    except ValidationError as exc:
+        raise InvalidInputError(f"invalid filters: {exc}") from None
+
+
+def _limit(limit: Any) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInputError(f"limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}")
+    return limit
+
+
+class AsyncMemory:
+    """``Memory`` with coroutine verbs (each call runs in a worker thread; calls are serialised)."""
+
+    def __init__(self, path: str | Path | None = None, **kwargs: Any):
+        self.sync = Memory(path, **kwargs)
+
+    async def _run(self, fn, *args, **kwargs):
+        import asyncio
+
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def add(self, messages, **kwargs) -> list[MemoryEvent]:
+        return await self._run(self.sync.add, messages, **kwargs)
+
+    async def search(self, query: str, **kwargs) -> list[MemoryItem]:
+        return await self._run(self.sync.search, query, **kwargs)
+
+    async def get(self, memory_id: str) -> MemoryItem:
+        return await self._run(self.sync.get, memory_id)
+
+    async def get_all(self, **kwargs) -> list[MemoryItem]:
+        return await self._run(self.sync.get_all, **kwargs)
+
+    async def update(self, memory_id: str, text: str, **kwargs) -> MemoryItem:
+        return await self._run(self.sync.update, memory_id, text, **kwargs)
+
+    async def delete(self, memory_id: str) -> MemoryItem:
+        return await self._run(self.sync.delete, memory_id)
+
+    async def restore(self, memory_id: str) -> MemoryItem:
+        return await self._run(self.sync.restore, memory_id)
+
+    async def delete_all(self, **kwargs) -> int:
+        return await self._run(self.sync.delete_all, **kwargs)
+
+    async def history(self, memory_id: str) -> list[HistoryEntry]:
+        return await self._run(self.sync.history, memory_id)
+
+    async def export(self, **kwargs) -> dict[str, Any]:
+        return await self._run(self.sync.export, **kwargs)
+
+    async def import_(self, data: dict[str, Any]) -> dict[str, int]:
+        return await self._run(self.sync.import_, data)
+
+    async def forget_user(self, **kwargs) -> dict[str, Any]:
+        return await self._run(self.sync.forget_user, **kwargs)
+
+    def close(self) -> None:
+        self.sync.close()
+
+
+__all__ = ["AsyncMemory", "Memory", "MemoryConfig"]

@@ -1,0 +1,230 @@
+"""Memory vectors: storage, the sqlite-vec binary index, an in-process code cache, and KNN.
+
+Storage (all in the store's SQLite file):
+
+- ``memory_vectors``: the float32 embedding of each memory (the record: used for exact scoring and
+  rebuilding) and its binary code (one sign bit per dimension, 48 bytes for 384-d).
+- ``memories_vec``: a sqlite-vec ``vec0`` index of the binary codes, partitioned by ``user_id`` with
+  the memory's status as metadata (kept in step with ``memories`` by triggers).
+
+Search (measured in BENCHMARKS.md: an exact vec0 float scan costs ~50 ms at 100k memories):
+candidates by Hamming distance over the binary codes, then exact cosine rescoring of those
+candidates with the float vectors. Candidates come either from the in-process ``CodeCache`` (numpy
+popcount over the user's codes, loaded once and kept current by ``memory_vectors.version``) or,
+without a cache (one-shot CLI processes), from the ``memories_vec`` index.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import sqlite_utils
+
+from localmem.store.errors import EmbeddingMismatchError
+
+VEC_TABLE = "memories_vec"
+
+
+def pack_code(vectors: np.ndarray) -> np.ndarray:
+    """Sign bits of each row, packed (``dim / 8`` bytes per row)."""
+    return np.packbits(np.asarray(vectors) > 0, axis=-1)
+
+
+def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+               "ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+
+
+def stored_model(db: sqlite_utils.Database) -> tuple[str | None, int | None]:
+    model, dim = get_meta(db, "embedding_model"), get_meta(db, "embedding_dim")
+    return model, int(dim) if dim else None
+
+
+def check_model(db: sqlite_utils.Database, model_id: str, dim: int, path) -> None:
+    """Raise if the store's vectors come from another embedding model (read-only check)."""
+    stored, stored_dim = stored_model(db)
+    if stored is not None and (stored != model_id or stored_dim != dim):
+        raise EmbeddingMismatchError(
+            f"{path} holds vectors from embedding model {stored} ({stored_dim}-d) but the embedder in "
+            f"use is {model_id} ({dim}-d). Run `localmem memories reembed` (Memory.reembed()) to "
+            "re-embed every memory with the current model.")
+
+
+def ensure_model(db: sqlite_utils.Database, model_id: str, dim: int, path) -> None:
+    """Inside a write transaction: record the model on first use and create the vec0 index."""
+    check_model(db, model_id, dim, path)
+    if get_meta(db, "embedding_model") is None:
+        create_index(db, model_id, dim)
+
+
+def create_index(db: sqlite_utils.Database, model_id: str, dim: int) -> None:
+    """(Re)create ``memories_vec`` for ``dim``-d codes and its triggers; record the model."""
+    if dim % 8:
+        raise ValueError(f"embedding dimension must be a multiple of 8, got {dim}")
+    db.execute(f"DROP TABLE IF EXISTS {VEC_TABLE}")
+    db.execute(f"CREATE VIRTUAL TABLE {VEC_TABLE} USING vec0("
+               f"user_id text partition key, status text, code bit[{dim}])")
+    db.execute("DROP TRIGGER IF EXISTS memories_vec_status")
+    db.execute("DROP TRIGGER IF EXISTS memories_vec_delete")
+    db.execute(f"""CREATE TRIGGER memories_vec_status AFTER UPDATE OF status ON memories BEGIN
+                       UPDATE {VEC_TABLE} SET status = new.status WHERE rowid = new.seq;
+                   END""")
+    db.execute(f"""CREATE TRIGGER memories_vec_delete AFTER DELETE ON memories BEGIN
+                       DELETE FROM {VEC_TABLE} WHERE rowid = old.seq;
+                   END""")
+    set_meta(db, "embedding_model", model_id)
+    set_meta(db, "embedding_dim", str(dim))
+
+
+def next_version(db: sqlite_utils.Database) -> int:
+    current = int(get_meta(db, "vector_version") or 0) + 1
+    set_meta(db, "vector_version", str(current))
+    return current
+
+
+def put(db: sqlite_utils.Database, rows: Sequence[tuple[int, str, str]], vectors: np.ndarray) -> None:
+    """Store (or replace) the vectors of memories ``(seq, user_id, status)``, inside a write transaction."""
+    if not len(rows):
+        return
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    codes = pack_code(vectors)
+    version = next_version(db)
+    conn = db.conn
+    for (seq, user_id, status), vector, code in zip(rows, vectors, codes):
+        code_bytes = code.tobytes()
+        conn.execute("INSERT OR REPLACE INTO memory_vectors (seq, user_id, embedding, code, version) "
+                     "VALUES (?, ?, ?, ?, ?)", (seq, user_id, vector.tobytes(), code_bytes, version))
+        conn.execute(f"DELETE FROM {VEC_TABLE} WHERE rowid = ?", (seq,))
+        conn.execute(f"INSERT INTO {VEC_TABLE} (rowid, user_id, status, code) VALUES (?, ?, ?, vec_bit(?))",
+                     (seq, user_id, status, code_bytes))
+
+
+def index_candidates(db: sqlite_utils.Database, user_id: str, query: np.ndarray, statuses: Sequence[str],
+                     k: int) -> list[int]:
+    """Up to ``k`` seqs nearest to ``query`` by Hamming distance, from the vec0 index."""
+    if get_meta(db, "embedding_model") is None:
+        return []
+    code = pack_code(query).tobytes()
+    rows = db.conn.execute(
+        f"SELECT rowid FROM {VEC_TABLE} WHERE code MATCH vec_bit(?) AND k = ? AND user_id = ? "
+        f"AND status IN ({', '.join('?' * len(statuses))})", (code, k, user_id, *statuses))
+    return [r[0] for r in rows]
+
+
+def float_rows(db: sqlite_utils.Database, sql_from_where: str, params: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """``(seqs, vectors)`` of ``SELECT v.seq, v.embedding <sql_from_where>``."""
+    rows = db.conn.execute(f"SELECT v.seq, v.embedding {sql_from_where}", list(params)).fetchall()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+    return seqs, matrix
+
+
+def rank(seqs: np.ndarray, matrix: np.ndarray, query: np.ndarray, n: int) -> list[tuple[int, float]]:
+    """The ``n`` best ``(seq, cosine)`` by exact dot product (vectors are unit length)."""
+    if not len(seqs):
+        return []
+    sims = matrix @ query.astype(np.float32)
+    if len(sims) > n:
+        top = np.argpartition(-sims, n - 1)[:n]
+    else:
+        top = np.arange(len(sims))
+    top = top[np.lexsort((seqs[top], -sims[top]))]
+    return [(int(seqs[i]), float(sims[i])) for i in top]
+
+
+class CodeCache:
+    """Per-user binary codes in memory, synced incrementally from ``memory_vectors.version``.
+
+    Holds every vector of the user whatever its status (filters are applied when rescoring), so
+    only vector writes (new memory, new text, re-embedding) need syncing. Rows deleted by
+    ``forget_user`` in another process linger until ``drop``; they match nothing when rescored.
+    """
+
+    def __init__(self) -> None:
+        self._users: dict[str, _UserCodes] = {}
+        self._lock = threading.Lock()
+        self.model_id: str | None = None
+
+    def drop(self, user_id: str | None = None) -> None:
+        with self._lock:
+            if user_id is None:
+                self._users.clear()
+            else:
+                self._users.pop(user_id, None)
+
+    def candidates(self, db: sqlite_utils.Database, user_id: str, query: np.ndarray, k: int,
+                   model_id: str) -> tuple[list[int], bool]:
+        """Up to ``k`` seqs nearest by Hamming distance, and whether that covers all the user's vectors."""
+        with self._lock:
+            if model_id != self.model_id:
+                self._users.clear()
+                self.model_id = model_id
+            codes = self._users.setdefault(user_id, _UserCodes())
+            codes.sync(db, user_id)
+            return codes.nearest(pack_code(query), k)
+
+
+class _UserCodes:
+    def __init__(self) -> None:
+        self.n = 0
+        self.version = 0
+        self.seqs = np.zeros(0, dtype=np.int64)
+        self.words = np.zeros((0, 0), dtype=np.uint64)
+        self.pos: dict[int, int] = {}
+
+    def sync(self, db: sqlite_utils.Database, user_id: str) -> None:
+        rows = db.conn.execute("SELECT seq, code, version FROM memory_vectors WHERE user_id = ? AND version > ?",
+                               (user_id, self.version)).fetchall()
+        if not rows:
+            return
+        width = len(rows[0][1])
+        pad = (-width) % 8
+        raw = np.frombuffer(b"".join(r[1] + b"\0" * pad for r in rows), dtype=np.uint8)
+        words = raw.view(np.uint64).reshape(len(rows), -1)
+        if self.words.shape[1] != words.shape[1]:
+            # First load, or the dimension changed (re-embedded with another model): start over.
+            self.__init__()
+            self.words = np.zeros((0, words.shape[1]), dtype=np.uint64)
+        fresh = []
+        for i, (seq, _code, version) in enumerate(rows):
+            self.version = max(self.version, version)
+            at = self.pos.get(seq)
+            if at is None:
+                fresh.append(i)
+            else:
+                self.words[at] = words[i]
+        if fresh:
+            need = self.n + len(fresh)
+            if need > len(self.seqs):
+                capacity = max(need, 2 * len(self.seqs), 1024)
+                seqs = np.zeros(capacity, dtype=np.int64)
+                grown = np.zeros((capacity, words.shape[1]), dtype=np.uint64)
+                seqs[:self.n] = self.seqs[:self.n]
+                grown[:self.n] = self.words[:self.n]
+                self.seqs, self.words = seqs, grown
+            idx = np.asarray(fresh)
+            self.seqs[self.n:need] = [rows[i][0] for i in fresh]
+            self.words[self.n:need] = words[idx]
+            for offset, i in enumerate(fresh):
+                self.pos[rows[i][0]] = self.n + offset
+            self.n = need
+
+    def nearest(self, code: np.ndarray, k: int) -> tuple[list[int], bool]:
+        if self.n == 0:
+            return [], True
+        if k >= self.n:
+            return self.seqs[:self.n].tolist(), True
+        pad = (-len(code)) % 8
+        query = np.frombuffer(code.tobytes() + b"\0" * pad, dtype=np.uint64)
+        distance = np.bitwise_count(self.words[:self.n] ^ query).sum(axis=1, dtype=np.uint32)
+        top = np.argpartition(distance, k - 1)[:k]
+        return self.seqs[top].tolist(), False

@@ -1,0 +1,111 @@
+"""Update: decide what a candidate memory does to the user's existing memories.
+
+The model sees the nearest existing memories under small integer ids (0, 1, 2, ...) and answers
+ADD, UPDATE (same subject, richer or corrected text), SUPERSEDE (contradiction or change over
+time) or NONE (already known). Ids are mapped back in code; an id the model invents is rejected
+and the candidate is added instead, so a fact is never lost on a model error. Exact duplicates
+never reach the model (normalised-hash check), and with no neighbour close enough the candidate is
+added without a model call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from localmem.llm import Message, Runtime
+from localmem.structured import JsonResult, chat_json
+
+
+class UpdateDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event: Literal["ADD", "UPDATE", "SUPERSEDE", "NONE"]
+    id: int | None = Field(None, ge=0, le=99, description="the existing memory it refers to")
+    text: str | None = Field(None, max_length=300, description="UPDATE: the merged text")
+
+
+class Neighbour(BaseModel):
+    """An existing memory shown to the model."""
+
+    memory_id: str
+    text: str
+    date: str | None = None
+    similarity: float = 0.0
+
+
+class Resolved(BaseModel):
+    """A decision with the model's small id mapped back to a real memory id."""
+
+    event: Literal["ADD", "UPDATE", "SUPERSEDE", "NONE"]
+    target_id: str | None = None
+    text: str
+    reason: str = ""
+    used_model: bool = True
+
+
+SYSTEM = """You maintain a user's memory. Compare the NEW memory with the EXISTING ones and decide:
+- ADD: new information not covered by any existing memory.
+- UPDATE: same subject as existing memory id, adding or correcting detail; give the merged text.
+- SUPERSEDE: the new memory contradicts or replaces existing memory id (a change over time, e.g. a new city, job or partner).
+- NONE: the new memory is already known (same meaning as an existing one).
+Output JSON: {"event": ..., "id": existing id or null, "text": merged text or null}."""
+
+SHORT_SYSTEM = "Update memory."
+
+
+def normalise(text: str) -> str:
+    """The form used for exact-duplicate checks: lower case, single spaces, no trailing punctuation."""
+    return re.sub(r"\s+", " ", text.lower()).strip().rstrip(".!")
+
+
+def render(candidate: str, neighbours: Sequence[Neighbour]) -> str:
+    lines = ["EXISTING:"]
+    lines += [f"{i}. {n.text}" + (f" ({n.date})" if n.date else "") for i, n in enumerate(neighbours)]
+    lines.append(f"NEW: {candidate}")
+    return "\n".join(lines)
+
+
+def build_messages(candidate: str, neighbours: Sequence[Neighbour],
+                   prompt: Literal["full", "short"] = "full") -> list[Message]:
+    system = SHORT_SYSTEM if prompt == "short" else SYSTEM
+    return [{"role": "system", "content": system}, {"role": "user", "content": render(candidate, neighbours)}]
+
+
+def resolve(decision: UpdateDecision, candidate: str, neighbours: Sequence[Neighbour]) -> Resolved:
+    """Map the model's answer back to real ids; reject invented ids (the candidate is added)."""
+    if decision.event == "ADD":
+        return Resolved(event="ADD", text=candidate)
+    if decision.id is None or decision.id >= len(neighbours):
+        return Resolved(event="ADD", text=candidate,
+                        reason=f"model answered {decision.event} with id {decision.id}, which it was not shown")
+    target = neighbours[decision.id]
+    if decision.event == "NONE":
+        return Resolved(event="NONE", target_id=target.memory_id, text=target.text)
+    if decision.event == "UPDATE":
+        merged = (decision.text or "").strip() or candidate
+        return Resolved(event="UPDATE", target_id=target.memory_id, text=merged)
+    return Resolved(event="SUPERSEDE", target_id=target.memory_id, text=candidate)
+
+
+def decide(runtime: Runtime, candidate: str, neighbours: Sequence[Neighbour], *, min_similarity: float = 0.35,
+           adapter: str | None = None, prompt: Literal["full", "short"] = "full", retries: int = 1,
+           **sampling: Any) -> tuple[Resolved, JsonResult[UpdateDecision] | None]:
+    """Decide without the model where the answer is certain; otherwise ask it and map ids back."""
+    key = normalise(candidate)
+    for n in neighbours:
+        if normalise(n.text) == key:
+            return Resolved(event="NONE", target_id=n.memory_id, text=n.text, reason="exact duplicate",
+                            used_model=False), None
+    close = [n for n in neighbours if n.similarity >= min_similarity]
+    if not close:
+        return Resolved(event="ADD", text=candidate, reason="no similar memory", used_model=False), None
+    params = {"temperature": 0.0, "max_tokens": 120, **sampling}
+    result = chat_json(runtime, build_messages(candidate, close, prompt), UpdateDecision, adapter=adapter,
+                       retries=retries, **params)
+    if not result.ok or result.value is None:
+        return Resolved(event="ADD", text=candidate, reason=f"model failed: {result.error}"), result
+    return resolve(result.value, candidate, close), result

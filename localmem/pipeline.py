@@ -1,0 +1,139 @@
+"""The memory pipeline: logged messages -> extract -> update decisions -> store.
+
+Messages are logged (marked pending) before anything else runs, so a model failure or a crash
+never loses what was said: pending messages are re-processed later (``localmem memories
+reprocess``). A malformed model output is retried (``structured.chat_json``) and, if it still
+fails, parked with its raw outputs in ``extraction_failures`` while the messages stay pending.
+Re-processing is safe: exact duplicates are caught by the normalised-hash check in ``update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel
+
+from localmem.llm import Runtime
+from localmem.ops import extract as extract_op
+from localmem.ops import update as update_op
+from localmem.store.memories import NewMemory
+from localmem.store.scope import Scope
+from localmem.store.store import Store
+from localmem.types import EventType, MemoryEvent, Message, Source
+
+CONTEXT_TURNS = 4
+NEIGHBOURS = 5
+
+
+class OperationSettings(BaseModel):
+    """Which adapter (if any) and prompt style each memory operation runs with."""
+
+    extract_adapter: str | None = None
+    update_adapter: str | None = None
+    answer_adapter: str | None = None
+
+    @classmethod
+    def for_runtime(cls, runtime: Runtime) -> OperationSettings:
+        return cls(extract_adapter=runtime.adapter_for("extract"), update_adapter=runtime.adapter_for("update"),
+                   answer_adapter=runtime.adapter_for("answer"))
+
+    def prompt(self, adapter: str | None) -> str:
+        return "short" if adapter else "full"
+
+
+class PipelineResult(BaseModel):
+    events: list[MemoryEvent]
+    parked: bool = False
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    llm_calls: int = 0
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parts = [int(p) for p in value.split("-")] + [1, 1]
+    try:
+        return datetime(parts[0], parts[1], parts[2], tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+class Pipeline:
+    """Runs extract and update for one store with one runtime."""
+
+    def __init__(self, store: Store, runtime: Runtime, settings: OperationSettings | None = None):
+        self.store = store
+        self.runtime = runtime
+        self.settings = settings or OperationSettings.for_runtime(runtime)
+
+    def process(self, scope: Scope, logged: Sequence[Message]) -> PipelineResult:
+        """Extract memories from ``logged`` (already stored, pending) and apply the decisions."""
+        user_turns = [m for m in logged if m.role == "user"]
+        if not user_turns:
+            self.store.mark_extracted([m.id for m in logged])
+            return PipelineResult(events=[])
+        at = max(m.created_at for m in logged)
+        ids = {m.id for m in logged}
+        context = [m for m in self.store.messages(scope, limit=CONTEXT_TURNS + len(logged)) if m.id not in ids]
+        context = sorted(context, key=lambda m: m.created_at)[-CONTEXT_TURNS:]
+        s = self.settings
+        result = extract_op.extract(
+            self.runtime, [{"role": m.role, "content": m.content} for m in logged if m.role in ("user", "assistant")],
+            today=at.date(), context=[{"role": m.role, "content": m.content} for m in context
+                                      if m.role in ("user", "assistant")],
+            adapter=s.extract_adapter, prompt=s.prompt(s.extract_adapter),
+        )
+        usage = _usage(result.attempts)
+        if not result.ok or result.value is None:
+            self.store.park_failure(scope, [m.id for m in logged], operation="extract", error=result.error or "",
+                                    raw_outputs=[a.raw for a in result.attempts])
+            return PipelineResult(events=[], parked=True, error=result.error, **usage)
+        events: list[MemoryEvent] = []
+        user_scope = Scope.of(scope.user_id, scope.agent_id, None)
+        source = Source(message_ids=[m.id for m in user_turns], actor="pipeline")
+        for cand in result.value.memories:
+            event, call = self._apply(scope, user_scope, cand, source, at)
+            events.append(event)
+            if call is not None:
+                more = _usage(call.attempts)
+                for k, v in more.items():
+                    usage[k] += v
+        self.store.mark_extracted([m.id for m in logged])
+        return PipelineResult(events=events, **usage)
+
+    def _apply(self, scope: Scope, user_scope: Scope, cand: extract_op.ExtractedMemory, source: Source,
+               at: datetime) -> tuple[MemoryEvent, Any]:
+        hits = self.store.search(cand.text, user_scope, limit=NEIGHBOURS)
+        neighbours = [update_op.Neighbour(
+            memory_id=h.id, text=h.text,
+            date=(h.valid_from or h.created_at).date().isoformat(),
+            similarity=(h.match.vector_similarity if h.match and h.match.vector_similarity is not None else 0.0),
+        ) for h in hits]
+        s = self.settings
+        resolved, call = update_op.decide(self.runtime, cand.text, neighbours, adapter=s.update_adapter,
+                                          prompt=s.prompt(s.update_adapter))
+        new = NewMemory(text=resolved.text, kind=cand.kind, category=cand.category, confidence=cand.confidence,
+                        source=source, valid_from=_parse_date(cand.valid_from),
+                        metadata={"decision": resolved.reason} if resolved.reason else {})
+        if resolved.event == "NONE" and resolved.target_id:
+            return MemoryEvent(event=EventType.NONE, memory=self.store.get(resolved.target_id)), call
+        if resolved.event == "UPDATE" and resolved.target_id:
+            before, after = self.store.update_memory(resolved.target_id, text=resolved.text, actor="pipeline")
+            return MemoryEvent(event=EventType.UPDATE, memory=after, previous_text=before.text), call
+        if resolved.event == "SUPERSEDE" and resolved.target_id:
+            old, stored = self.store.supersede(resolved.target_id, new, actor="pipeline", at=at)
+            return MemoryEvent(event=EventType.SUPERSEDE, memory=stored, previous_text=old.text), call
+        stored = self.store.add_memory(scope, new, actor="pipeline", at=at)
+        return MemoryEvent(event=EventType.ADD, memory=stored), call
+
+
+def _usage(attempts: Sequence[Any]) -> dict[str, int]:
+    return {
+        "prompt_tokens": sum(a.stats.prompt_tokens for a in attempts),
+        "completion_tokens": sum(a.stats.completion_tokens for a in attempts),
+        "llm_calls": len(attempts),
+    }

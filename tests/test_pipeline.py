@@ -1,0 +1,155 @@
+"""The memory pipeline with a scripted model at the LLM boundary and a real store.
+
+(The same paths run on the real 0.5B model in test_pipeline_llm.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from localmem.llm import CallStats, ChatResult
+from localmem.memory import Memory
+from localmem.pipeline import Pipeline
+from localmem.store.scope import Scope
+from localmem.types import EventType, Status
+
+STATS = CallStats(model="scripted", adapter=None, prompt_tokens=10, cached_tokens=0, completion_tokens=5,
+                  prompt_ms=1, generation_ms=1, total_ms=2)
+
+
+class ScriptedRuntime:
+    """Answers extract / update prompts from scripted replies, by operation."""
+
+    name = "scripted"
+
+    def __init__(self, extract: list[str], update: list[str] | None = None):
+        self.replies = {"extract": list(extract), "update": list(update or [])}
+        self.calls: list[tuple[str, list]] = []
+        self.lock = threading.RLock()
+
+    @staticmethod
+    def _op(messages) -> str:
+        return "update" if messages[-1]["content"].startswith("EXISTING:") else "extract"
+
+    def chat(self, messages, *, adapter=None, **params):
+        op = self._op(messages)
+        self.calls.append((op, messages))
+        if not self.replies[op]:
+            raise AssertionError(f"unexpected {op} call: {messages[-1]['content']}")
+        return ChatResult(text=self.replies[op].pop(0), finish_reason="stop", stats=STATS)
+
+    def adapter_for(self, operation):
+        return None
+
+
+def extraction(*items: tuple[str, str, str]) -> str:
+    return json.dumps({"memories": [
+        {"text": t, "kind": k, "category": c, "confidence": 0.9, "valid_from": None} for t, k, c in items]})
+
+
+@pytest.fixture
+def mem(tmp_path: Path):
+    with Memory(tmp_path / "m.db") as m:
+        yield m
+
+
+def log(mem: Memory, text: str, user: str = "ana"):
+    scope = Scope.of(user)
+    return scope, mem.store.log_messages(scope, [("user", text, {})], pending=True)
+
+
+def test_facts_are_added_with_provenance(mem: Memory):
+    rt = ScriptedRuntime([extraction(("User's cat is named Miso", "fact", "relationships"),
+                                     ("User lives in Lyon", "fact", "location"))])
+    scope, logged = log(mem, "My cat Miso and I live in Lyon.")
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert [e.event for e in result.events] == [EventType.ADD, EventType.ADD]
+    assert result.events[0].memory.source.message_ids == [logged[0].id]
+    assert result.events[0].memory.source.actor == "pipeline"
+    assert not mem.store.pending_messages(user_id="ana")
+    assert {m.text for m in mem.get_all(user_id="ana")} == {"User's cat is named Miso", "User lives in Lyon"}
+    assert [op for op, _ in rt.calls] == ["extract"]  # nothing similar stored yet: no update call
+
+
+def test_exact_duplicate_never_reaches_the_model(mem: Memory):
+    scope, logged = log(mem, "I live in Lyon")
+    Pipeline(mem.store, ScriptedRuntime([extraction(("User lives in Lyon", "fact", "location"))])).process(scope, logged)
+    scope, logged = log(mem, "as I said, I live in Lyon.")
+    rt = ScriptedRuntime([extraction(("User lives in lyon.", "fact", "location"))])  # no update reply scripted
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert [e.event for e in result.events] == [EventType.NONE]
+    assert len(mem.get_all(user_id="ana")) == 1
+
+
+def test_supersede_keeps_the_old_memory_with_history(mem: Memory):
+    scope, logged = log(mem, "I live in Lyon")
+    Pipeline(mem.store, ScriptedRuntime([extraction(("User lives in Lyon", "fact", "location"))])).process(scope, logged)
+    old = mem.get_all(user_id="ana")[0]
+    scope, logged = log(mem, "We just moved to Berlin!")
+    rt = ScriptedRuntime([extraction(("User lives in Berlin", "fact", "location"))],
+                         ['{"event": "SUPERSEDE", "id": 0, "text": null}'])
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert [e.event for e in result.events] == [EventType.SUPERSEDE]
+    assert result.events[0].previous_text == "User lives in Lyon"
+    before = mem.get(old.id)
+    assert before.status == Status.SUPERSEDED and before.valid_to is not None
+    assert before.superseded_by == result.events[0].memory.id
+    assert [m.text for m in mem.get_all(user_id="ana")] == ["User lives in Berlin"]
+    assert "SUPERSEDE" in [h.action.value for h in mem.history(old.id)]
+    # the model was shown the old memory under a small integer id
+    assert "0. User lives in Lyon" in rt.calls[1][1][-1]["content"]
+
+
+def test_update_merges_text_and_keeps_old_text_in_history(mem: Memory):
+    scope, logged = log(mem, "I have a dog")
+    Pipeline(mem.store, ScriptedRuntime([extraction(("User has a dog", "fact", "relationships"))])).process(scope, logged)
+    dog = mem.get_all(user_id="ana")[0]
+    scope, logged = log(mem, "my dog is a beagle called Rex")
+    rt = ScriptedRuntime([extraction(("User's dog is a beagle named Rex", "fact", "relationships"))],
+                         ['{"event": "UPDATE", "id": 0, "text": "User has a beagle named Rex"}'])
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert result.events[0].event == EventType.UPDATE and result.events[0].memory.id == dog.id
+    assert mem.get(dog.id).text == "User has a beagle named Rex"
+    assert any(h.old_text == "User has a dog" for h in mem.history(dog.id))
+
+
+def test_invented_id_is_rejected_and_the_fact_added(mem: Memory):
+    scope, logged = log(mem, "I live in Lyon")
+    Pipeline(mem.store, ScriptedRuntime([extraction(("User lives in Lyon", "fact", "location"))])).process(scope, logged)
+    scope, logged = log(mem, "I work in Lyon too")
+    rt = ScriptedRuntime([extraction(("User works in Lyon", "fact", "work"))],
+                         ['{"event": "SUPERSEDE", "id": 7, "text": null}'])
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert result.events[0].event == EventType.ADD
+    assert "not shown" in result.events[0].memory.metadata["decision"]
+    assert len(mem.get_all(user_id="ana")) == 2  # nothing superseded on a made-up id
+
+
+def test_small_talk_yields_nothing_and_is_marked_done(mem: Memory):
+    scope, logged = log(mem, "haha thanks, nice weather today")
+    result = Pipeline(mem.store, ScriptedRuntime(['{"memories": []}'])).process(scope, logged)
+    assert result.events == [] and not result.parked
+    assert not mem.store.pending_messages(user_id="ana")
+
+
+def test_garbage_is_retried_then_parked_and_reprocessed_later(mem: Memory):
+    scope, logged = log(mem, "My sister is called Ines")
+    garbage = ScriptedRuntime(["no json here", '{"memories": [{"text": 5}]}'])
+    result = Pipeline(mem.store, garbage).process(scope, logged)
+    assert result.parked and result.events == []
+    assert len(garbage.calls) == 2  # first try + one stricter retry
+    pending = mem.store.pending_messages(user_id="ana")
+    assert [m.id for m in pending] == [logged[0].id]  # the message is kept for later
+    failures = mem.store.failures(user_id="ana")
+    assert failures[0].raw_outputs == ["no json here", '{"memories": [{"text": 5}]}']
+    assert failures[0].message_ids == [logged[0].id]
+    # later, a working model processes it
+    good = ScriptedRuntime([extraction(("User's sister is named Ines", "fact", "relationships"))])
+    again = Pipeline(mem.store, good).process(scope, pending)
+    assert [e.event for e in again.events] == [EventType.ADD]
+    assert not mem.store.pending_messages(user_id="ana")
+    assert mem.store.failures(user_id="ana", include_resolved=False) == []

@@ -19,7 +19,7 @@ def test_help_lists_every_command():
         assert name in result.output
 
 
-@pytest.mark.parametrize("args", [["chat"], ["models"], ["models", "list"], ["models", "install"],
+@pytest.mark.parametrize("args", [["chat"], ["ask"], ["models"], ["models", "list"], ["models", "install"],
                                   ["models", "verify"], ["models", "path"], ["memories"]])
 def test_every_command_has_help(args):
     result = CliRunner().invoke(main, [*args, "--help"])
@@ -64,3 +64,23 @@ def test_verify_reports_missing_models(localmem_home, monkeypatch):
     result = CliRunner().invoke(main, ["models", "verify", "tiny"])
     assert result.exit_code == 1
     assert "MISSING" in result.output and "localmem models install tiny" in result.output
+
+
+def test_failures_and_reprocess_commands(tmp_path):
+    from localmem.memory import Memory
+    from localmem.store.scope import Scope
+
+    db = tmp_path / "m.db"
+    with Memory(db) as mem:
+        logged = mem.store.log_messages(Scope.of("ana"), [("user", "My sister is Ines", {})], pending=True)
+        mem.store.park_failure(Scope.of("ana"), [logged[0].id], operation="extract",
+                               error="output cut off", raw_outputs=['{"memories": [', "garbage"])
+    out = CliRunner().invoke(main, ["memories", "--db", str(db), "failures", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert rows[0]["raw_outputs"] == ['{"memories": [', "garbage"] and rows[0]["message_ids"] == [logged[0].id]
+    text = CliRunner().invoke(main, ["memories", "--db", str(db), "failures"]).output
+    assert "extract pending: output cut off (2 raw output(s))" in text
+    empty = tmp_path / "empty.db"
+    Memory(empty).close()
+    assert "nothing pending" in CliRunner().invoke(main, ["memories", "--db", str(empty), "reprocess"]).output

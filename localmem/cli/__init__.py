@@ -12,7 +12,8 @@ import click
 
 # name -> "module:attribute"; each module defines one click command or group.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "chat": ("localmem.cli.chat:chat", "Chat with the assistant in the terminal."),
+    "chat": ("localmem.cli.chat:chat", "Chat with the assistant in the terminal (it remembers)."),
+    "ask": ("localmem.cli.chat:ask", "Ask one question, answered from memory."),
     "models": ("localmem.cli.models:models", "List, install, verify and locate models."),
     "memories": ("localmem.cli.memories:memories", "Add, search, inspect and manage memories."),
 }

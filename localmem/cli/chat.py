@@ -1,30 +1,44 @@
-"""``localmem chat``: a plain streaming chat REPL on a local model.
+"""``localmem chat`` (a streaming REPL that remembers) and ``localmem ask`` (one question).
 
-Commands inside the REPL: ``/exit`` (or Ctrl-D) quits, ``/reset`` clears the conversation,
-``/stats`` prints the last call's counters. Ctrl-C stops a reply that is being generated.
+Commands inside the REPL: ``/exit`` (or Ctrl-D) quits, ``/memories`` shows what the last message
+did to memory, ``/stats`` prints the last call's counters. Ctrl-C stops a reply being generated.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
+import uuid
 
 import click
 
-DEFAULT_SYSTEM = "You are a helpful, concise assistant running privately on the user's own computer."
+MEMORY_MODES = ["on", "read-only", "off"]
 
 
-@click.command()
-@click.option("-m", "--model", "model_name", default=None, help="Registry model name (default: the chat model).")
-@click.option("--adapter", default=None, help="Run with this LoRA adapter of the model.")
-@click.option("--system", default=DEFAULT_SYSTEM, show_default=False, help="System prompt.")
-@click.option("--max-tokens", type=click.IntRange(1, 8192), default=None, help="Reply length limit.")
-@click.option("--temperature", type=click.FloatRange(0, 5), default=None, help="Sampling temperature.")
-@click.option("-p", "--prompt", default=None, help="Answer one prompt and exit (no REPL).")
-@click.option("--stats/--no-stats", default=True, help="Show tokens/s after each reply.")
-def chat(model_name, adapter, system, max_tokens, temperature, prompt, stats) -> None:
-    """Chat with a local model in the terminal (streamed)."""
+def _default_user() -> str:
+    return os.environ.get("LOCALMEM_USER") or getpass.getuser() or "me"
+
+
+def _options(fn):
+    for option in reversed([
+        click.option("-m", "--model", "model_name", default=None, help="Registry model name (default: the chat model)."),
+        click.option("-u", "--user", "user_id", default=None, help="Whose memory ($LOCALMEM_USER, else your login)."),
+        click.option("--db", type=click.Path(dir_okay=False), envvar="LOCALMEM_DB", default=None,
+                     help="Memory database (default: <home>/memory.db)."),
+        click.option("--memory", "memory_mode", type=click.Choice(MEMORY_MODES), default="on", show_default=True,
+                     help="on: recall and remember; read-only: recall only; off: a fresh start."),
+        click.option("--max-tokens", type=click.IntRange(1, 8192), default=None, help="Reply length limit."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+def _assistant(model_name, db, memory_mode, max_tokens, extraction):
+    from localmem.assistant import Assistant
     from localmem.config import RegistryError
     from localmem.llm import LLMError, Runtime
+    from localmem.memory import Memory
     from localmem.registry import ModelError
 
     try:
@@ -33,36 +47,48 @@ def chat(model_name, adapter, system, max_tokens, temperature, prompt, stats) ->
         runtime.load()
     except (RegistryError, ModelError, LLMError) as exc:
         raise click.ClickException(str(exc)) from None
+    memory = Memory(db, llm=runtime)
+    return Assistant(memory, runtime=runtime, memory_mode=memory_mode, extraction=extraction, max_tokens=max_tokens)
 
-    history: list[dict[str, str]] = [{"role": "system", "content": system}] if system else []
-    sampling = {"max_tokens": max_tokens, "temperature": temperature}
 
-    def reply(text: str) -> None:
-        history.append({"role": "user", "content": text})
-        stream = runtime.stream(history, adapter=adapter, **sampling)
-        parts: list[str] = []
-        try:
-            for piece in stream:
-                parts.append(piece)
-                click.echo(piece, nl=False)
-                sys.stdout.flush()
-        except KeyboardInterrupt:
-            stream.close()
-            click.echo(" [stopped]", nl=False)
-        click.echo()
-        history.append({"role": "assistant", "content": "".join(parts)})
-        if stats and stream.result is not None:
-            s = stream.result.stats
-            click.secho(
-                f"  {s.completion_tokens} tok, {s.generation_tps:.1f} tok/s, prompt {s.prompt_tokens} tok "
-                f"({s.cached_tokens} cached), {s.total_ms / 1000:.1f} s", dim=True, err=True,
-            )
-
+def _stream(assistant, text: str, user_id: str, session_id: str | None, show_stats: bool):
+    stream = assistant.chat(text, user_id=user_id, session_id=session_id, stream=True)
     try:
-        if prompt is not None:
-            reply(prompt)
-            return
-        click.echo(f"localmem chat on {runtime.name} — /exit to quit, /reset to clear, Ctrl-C stops a reply", err=True)
+        for piece in stream:
+            click.echo(piece, nl=False)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        stream.close()
+        click.echo(" [stopped]", nl=False)
+    click.echo()
+    reply = stream.reply
+    if show_stats and reply is not None and reply.stats is not None:
+        s = reply.stats
+        click.secho(f"  {len(reply.memories)} memories recalled, {s.completion_tokens} tok, {s.generation_tps:.1f} tok/s, "
+                    f"prompt {s.prompt_tokens} tok ({s.cached_tokens} cached)", dim=True, err=True)
+    return reply
+
+
+def _print_events(reply) -> None:
+    events = reply.wait_events() if reply is not None else []
+    if not events:
+        click.echo("(no memory changes)", err=True)
+    for e in events:
+        click.echo(f"  {e.event.value:9} {e.memory.text}", err=True)
+
+
+@click.command()
+@_options
+@click.option("--stats/--no-stats", default=True, help="Show tokens/s after each reply.")
+def chat(model_name, user_id, db, memory_mode, max_tokens, stats) -> None:
+    """Chat with the assistant in the terminal; it remembers what you tell it."""
+    user_id = user_id or _default_user()
+    assistant = _assistant(model_name, db, memory_mode, max_tokens, "background")
+    session_id = uuid.uuid4().hex[:12]
+    click.echo(f"localmem chat on {assistant.runtime.name} as {user_id!r} (memory {memory_mode}) — "
+               "/exit quits, /memories shows what the last message changed, Ctrl-C stops a reply", err=True)
+    last = None
+    try:
         while True:
             try:
                 text = input("you> ").strip()
@@ -76,14 +102,45 @@ def chat(model_name, adapter, system, max_tokens, temperature, prompt, stats) ->
                 continue
             if text in {"/exit", "/quit"}:
                 return
-            if text == "/reset":
-                del history[1 if system else 0:]
-                click.echo("(conversation cleared)", err=True)
+            if text == "/memories":
+                _print_events(last)
                 continue
             if text == "/stats":
-                click.echo(runtime.last_stats.model_dump_json(indent=2) if runtime.last_stats else "(no call yet)")
+                rt = assistant.runtime
+                click.echo(rt.last_stats.model_dump_json(indent=2) if rt.last_stats else "(no call yet)")
                 continue
             click.echo("assistant> ", nl=False)
-            reply(text)
+            last = _stream(assistant, text, user_id, session_id, stats)
     finally:
-        runtime.close()
+        if last is not None and last.extraction is not None:
+            last.extraction.result()  # let the last extraction finish before exiting
+        assistant.memory.close()
+        assistant.runtime.close()
+
+
+@click.command()
+@click.argument("question")
+@_options
+@click.option("--json", "as_json", is_flag=True, help="Print the reply, the memories used and the events as JSON.")
+def ask(question, model_name, user_id, db, memory_mode, max_tokens, as_json) -> None:
+    """Ask one question, answered from memory; what it says is remembered too."""
+    user_id = user_id or _default_user()
+    assistant = _assistant(model_name, db, memory_mode, max_tokens, "blocking")
+    try:
+        if as_json:
+            import json
+
+            reply = assistant.chat(question, user_id=user_id)
+            events = reply.wait_events()
+            click.echo(json.dumps({
+                "text": reply.text,
+                "memories": [m.model_dump(mode="json") for m in reply.memories],
+                "events": [e.model_dump(mode="json") for e in events],
+                "stats": reply.stats.model_dump() if reply.stats else None,
+            }, indent=2))
+        else:
+            reply = _stream(assistant, question, user_id, None, show_stats=False)
+            reply.wait_events()
+    finally:
+        assistant.memory.close()
+        assistant.runtime.close()

@@ -374,6 +374,48 @@ def reindex(ctx) -> None:
     click.echo(f"rebuilt full-text index ({result['fts_rows']} rows) and vector index ({result['vector_rows']} rows)")
 
 
+@memories.command()
+@click.option("-u", "--user", "user_id", default=None, help="Only this user's pending messages.")
+@click.option("-m", "--model", "model_name", default=None, help="Registry model name (default: the chat model).")
+@click.option("--limit", type=click.IntRange(1, 100000), default=100, show_default=True)
+@click.pass_context
+@_errors
+def reprocess(ctx, user_id, model_name, limit) -> None:
+    """Extract memories from messages still pending (after a crash or a malformed model output)."""
+    from localmem.memory import Memory
+
+    with Memory(ctx.obj["db"], vector_cache=False, llm=model_name) as mem:
+        pending = mem.store.pending_messages(user_id=user_id, limit=limit)
+        if not pending:
+            click.echo("nothing pending")
+            return
+        events = mem.reprocess(user_id=user_id, limit=limit)
+        left = len(mem.store.pending_messages(user_id=user_id, limit=limit))
+    for e in events:
+        click.echo(f"{e.event.value:9} {e.memory.id}  {e.memory.text}")
+    click.echo(f"processed {len(pending) - left} of {len(pending)} pending message(s); {left} still pending", err=True)
+
+
+@memories.command()
+@click.option("-u", "--user", "user_id", default=None, help="Only this user's failures.")
+@click.option("--all", "all_", is_flag=True, help="Include failures that a later run resolved.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_errors
+def failures(ctx, user_id, all_, as_json) -> None:
+    """Model outputs that stayed malformed after retries (kept; `reprocess` retries them)."""
+    with _open(ctx) as mem:
+        rows = mem.failures(user_id=user_id, include_resolved=all_)
+    if as_json:
+        _dump([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        click.echo("no failures")
+    for r in rows:
+        state = "resolved" if r.resolved_at else "pending"
+        click.echo(f"{r.id} {r.user_id} {r.operation} {state}: {r.error} ({len(r.raw_outputs)} raw output(s))")
+
+
 def _json_object(text: str | None, what: str) -> dict | None:
     if text is None:
         return None

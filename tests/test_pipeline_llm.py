@@ -1,0 +1,124 @@
+"""The memory pipeline end to end on the real default model (Qwen2.5-Coder-0.5B, greedy).
+
+These check the path with a real model: grammar-constrained extraction into a real store, update
+decisions, parking of malformed output, and answering from memory. Quality is measured on the
+labelled development set by the benchmarks, not asserted here beyond what the base model reliably
+does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from localmem.assistant import Assistant
+from localmem.config import load_registry
+from localmem.llm import Runtime
+from localmem.memory import Memory
+from localmem.registry import ModelError, verify
+from localmem.types import EventType, Status
+
+pytestmark = pytest.mark.llm
+
+DAY1 = datetime(2023, 5, 8, 18, 0, tzinfo=timezone.utc)
+DAY2 = datetime(2023, 6, 20, 18, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    try:
+        verify(load_registry().get("fast"))
+    except ModelError as exc:
+        pytest.skip(str(exc))
+    rt = Runtime.from_registry("fast", n_ctx=4096)
+    rt.load()
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def mem(tmp_path: Path, runtime: Runtime):
+    with Memory(tmp_path / "e2e.db", llm=runtime) as m:
+        yield m
+
+
+def texts(mem: Memory) -> list[str]:
+    return [m.text for m in mem.get_all(user_id="ana")]
+
+
+def test_facts_repeat_and_small_talk(mem: Memory):
+    events = mem.add("My cat is called Miso and I work as a nurse.", user_id="ana", timestamp=DAY1)
+    added = [e for e in events if e.event == EventType.ADD]
+    assert added, f"nothing extracted: {mem.last_result}"
+    joined = " ".join(texts(mem)).lower()
+    assert "miso" in joined and "nurse" in joined
+    for e in added:
+        assert e.memory.source.message_ids and e.memory.source.actor == "pipeline"
+        assert e.memory.text.startswith("User")
+    count = len(texts(mem))
+    # saying the same thing again must not create duplicates
+    mem.add("My cat is called Miso and I work as a nurse.", user_id="ana", timestamp=DAY2)
+    assert len(texts(mem)) == count
+    assert not mem.store.pending_messages(user_id="ana")
+
+
+def test_relative_dates_are_resolved(mem: Memory):
+    mem.add("Last Tuesday I ran my first marathon in Lyon!", user_id="ana", timestamp=DAY1)
+    assert any("2023-05-02" in t for t in texts(mem)), texts(mem)
+
+
+def test_change_supersedes_with_history(mem: Memory):
+    mem.add("I live in Lyon.", user_id="ana", timestamp=DAY1)
+    lyon = [m for m in mem.get_all(user_id="ana") if "Lyon" in m.text]
+    assert lyon
+    events = mem.add("I moved away from Lyon, I live in Berlin now.", user_id="ana", timestamp=DAY2)
+    assert any("Berlin" in e.memory.text for e in events), events
+    active = " ".join(texts(mem))
+    assert "Berlin" in active
+    everything = mem.get_all(user_id="ana", include_superseded=True)
+    assert any("Lyon" in m.text for m in everything), "a changed fact is never silently lost"
+    for m in everything:
+        if m.status == Status.SUPERSEDED:
+            assert m.superseded_by and m.valid_to is not None
+            assert "SUPERSEDE" in [h.action.value for h in mem.history(m.id)]
+
+
+def test_malformed_output_is_parked_on_the_real_path(mem: Memory):
+    # max_tokens=4 cannot hold the JSON: both attempts fail and the message is kept for later
+    from localmem.ops import extract as extract_op
+    from localmem.pipeline import Pipeline
+    from localmem.store.scope import Scope
+
+    scope = Scope.of("ana")
+    logged = mem.store.log_messages(scope, [("user", "My brother Luca lives in Turin.", {})], pending=True)
+    original = extract_op.extract
+
+    def starved(*args, **kwargs):
+        return original(*args, **{**kwargs, "max_tokens": 4})
+
+    extract_op.extract = starved
+    try:
+        result = Pipeline(mem.store, mem.runtime).process(scope, logged)
+    finally:
+        extract_op.extract = original
+    assert result.parked and "cut off" in result.error
+    assert [m.id for m in mem.store.pending_messages(user_id="ana")] == [logged[0].id]
+    assert len(mem.failures(user_id="ana")[0].raw_outputs) == 2
+    events = mem.reprocess(user_id="ana")
+    assert any("Luca" in e.memory.text or "Turin" in e.memory.text for e in events), events
+    assert mem.failures(user_id="ana") == []
+
+
+def test_answers_from_memory_in_a_later_session_and_admits_ignorance(mem: Memory, runtime: Runtime):
+    mem.add("My dog is a beagle named Rex.", user_id="ana", timestamp=DAY1)
+    assistant = Assistant(mem, runtime=runtime, extraction="blocking", max_tokens=48)
+    reply = assistant.chat("What is my dog's name?", user_id="ana", session_id="later")
+    assert any("Rex" in m.text for m in reply.memories)
+    assert "Rex" in reply.text
+    reply.wait_events()
+    unknown = assistant.chat("What is my mother's maiden name?", user_id="ana", session_id="later2")
+    lowered = unknown.text.lower()
+    assert any(p in lowered for p in ("don't know", "do not know", "don't remember", "not sure", "haven't",
+                                      "not mentioned", "no information", "don't have")), unknown.text

@@ -90,8 +90,10 @@ fi
 if ! "$VENV/bin/python" -c 'import localmem, sys; from pathlib import Path; sys.exit(Path(localmem.__file__).resolve().parents[1] != Path(sys.argv[1]).resolve())' "$ROOT" 2>/dev/null \
    || [[ ! -x "$VENV/bin/localmem" ]]; then
   say "installing localmem (editable) into $VENV"
+  LOG="$(mktemp)"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT" \
-    || die "pip install -e . failed"
+    >"$LOG" 2>&1 || { cat "$LOG" >&2; die "pip install -e . failed"; }
+  rm -f "$LOG"
 fi
 
 # ---- 4. models: assembled once, sha256-verified ---------------------------------------------

@@ -59,16 +59,27 @@ def bench_overhead(rounds: int, threads: int) -> dict:
     params = dict(max_tokens=MAX_TOKENS, temperature=0.0, seed=1, top_k=40, top_p=0.9, min_p=0.05,
                   repeat_penalty=1.1)
 
+    from localmem.llama_compat import PerfSnapshot
+
+    def compute_ms(llama, before: PerfSnapshot) -> float:
+        after = PerfSnapshot(llama._ctx.ctx)
+        return (after.prompt_ms - before.prompt_ms) + (after.eval_ms - before.eval_ms)
+
     def run_raw():
         raw.reset()
+        before, t0 = PerfSnapshot(raw._ctx.ctx), time.perf_counter()
         gen = raw.create_chat_completion(messages=PROMPT, stream=True, **params)
-        return timed_stream(c for c in gen if c["choices"][0]["delta"].get("content"))
+        out = timed_stream(c for c in gen if c["choices"][0]["delta"].get("content"))
+        wall = (time.perf_counter() - t0) * 1000
+        return (*out, None, wall, compute_ms(raw, before))
 
     def run_localmem():
         rt.llama.reset()
+        before, t0 = PerfSnapshot(rt.llama._ctx.ctx), time.perf_counter()
         stream = rt.stream(PROMPT, **params)
         ttft, gen, n = timed_stream(stream)
-        return ttft, gen, n, stream.result.stats
+        wall = (time.perf_counter() - t0) * 1000
+        return ttft, gen, n, stream.result.stats, wall, compute_ms(rt.llama, before)
 
     run_raw(), run_localmem()  # warm-up
     rows = []
@@ -83,6 +94,10 @@ def bench_overhead(rounds: int, threads: int) -> dict:
             "raw_prompt_tps": n_prompt / got["raw"][0], "lm_prompt_tps": n_prompt / got["localmem"][0],
             "raw_gen_tps": (got["raw"][2] - 1) / got["raw"][1], "lm_gen_tps": (got["localmem"][2] - 1) / got["localmem"][1],
             "chunks": got["localmem"][2], "prompt_tokens": n_prompt,
+            # time outside llama.cpp's own prompt/eval kernels (Python, sampling, detokenising):
+            # contention inflates kernel time in both, so the difference is the wrapper's cost
+            "raw_outside_ms": got["raw"][4] - got["raw"][5], "lm_outside_ms": got["localmem"][4] - got["localmem"][5],
+            "raw_wall_ms": got["raw"][4],
         })
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     ratios_prompt = [r["lm_prompt_tps"] / r["raw_prompt_tps"] for r in rows]
@@ -106,6 +121,9 @@ def bench_overhead(rounds: int, threads: int) -> dict:
         "rounds": rounds, "per_round": rows, "median": med,
         "ratio_prompt_tps_median": statistics.median(ratios_prompt),
         "ratio_gen_tps_median": statistics.median(ratios_gen),
+        "wrapper_extra_ms_median": statistics.median(r["lm_outside_ms"] - r["raw_outside_ms"] for r in rows),
+        "ratio_implied_by_wrapper_cost": statistics.median(
+            r["raw_wall_ms"] / (r["raw_wall_ms"] + max(r["lm_outside_ms"] - r["raw_outside_ms"], 0)) for r in rows),
         # best-of-N: the least noisy estimate of intrinsic cost on a shared machine
         "ratio_prompt_tps_best": max(r["lm_prompt_tps"] for r in rows) / max(r["raw_prompt_tps"] for r in rows),
         "ratio_gen_tps_best": max(r["lm_gen_tps"] for r in rows) / max(r["raw_gen_tps"] for r in rows),
@@ -124,11 +142,17 @@ def bench_cold_start(threads: int) -> dict:
         subprocess.run([*cmd, "--help"], check=True, capture_output=True)
         help_s.append(time.perf_counter() - t)
     chat_s = []
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run([*cmd, "chat", "-p", "Hi", "--max-tokens", "1", "--no-stats"], check=True,
-                       capture_output=True)
-        chat_s.append(time.perf_counter() - t)
+    import tempfile
+
+    from localmem.paths import models_dir
+
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "LOCALMEM_HOME": home, "LOCALMEM_MODELS_DIR": str(models_dir())}
+        for _ in range(3):  # a whole `localmem ask` process, memory off, one token
+            t = time.perf_counter()
+            subprocess.run([*cmd, "ask", "Hi", "--memory", "off", "--max-tokens", "1"], check=True,
+                           capture_output=True, env=env)
+            chat_s.append(time.perf_counter() - t)
     # in-process: load + first token
     from localmem.llm import Runtime
 
@@ -198,10 +222,12 @@ def main() -> None:
           f"{o['ratio_gen_tps_median']:7.3f}")
     print(f"{'ratio of best-of-N prompt / generation':44} {'':>14} {o['ratio_prompt_tps_best']:10.3f} "
           f"{o['ratio_gen_tps_best']:7.3f}")
+    print(f"{'wrapper cost outside kernels (ms/call, median)':44} {'':>14} {o['wrapper_extra_ms_median']:10.2f} "
+          f"{o['ratio_implied_by_wrapper_cost']:7.3f}")
     print(f"{'adapter switch, median of 1000 (ms)':44} {'':>14} {o['adapter_switch_ms_median']:10.4f}")
     print(f"{'model reload instead, median (ms)':44} {o['model_reload_ms_median']:14.1f}")
     print(f"{'`localmem --help` cold start (s, median)':44} {'':>14} {c['help_s_median']:10.3f}")
-    print(f"{'`localmem chat -p` process to 1 token (s)':44} {'':>14} {c['chat_process_first_token_s_median']:10.2f}")
+    print(f"{'`localmem ask` process to 1 token (s)':44} {'':>14} {c['chat_process_first_token_s_median']:10.2f}")
     print(f"{'load (s) / first token after load (s)':44} {'':>14} {c['load_s']:10.2f} {c['ttft_after_load_s']:7.2f}")
     for name, rss in result["rss_mb"].items():
         print(f"{'RSS after load: ' + name + ' (MB)':44} {'':>14} {rss if rss is None else round(rss):>10}")

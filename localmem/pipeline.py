@@ -45,6 +45,7 @@ class OperationSettings(BaseModel):
 
 class PipelineResult(BaseModel):
     events: list[MemoryEvent]
+    candidates: list[extract_op.ExtractedMemory] = []  # what extraction proposed, before decisions
     parked: bool = False
     error: str | None = None
     prompt_tokens: int = 0
@@ -103,7 +104,7 @@ class Pipeline:
                 for k, v in more.items():
                     usage[k] += v
         self.store.mark_extracted([m.id for m in logged])
-        return PipelineResult(events=events, **usage)
+        return PipelineResult(events=events, candidates=list(result.value.memories), **usage)
 
     def _apply(self, scope: Scope, user_scope: Scope, cand: extract_op.ExtractedMemory, source: Source,
                at: datetime) -> tuple[MemoryEvent, Any]:

@@ -153,3 +153,18 @@ def test_garbage_is_retried_then_parked_and_reprocessed_later(mem: Memory):
     assert [e.event for e in again.events] == [EventType.ADD]
     assert not mem.store.pending_messages(user_id="ana")
     assert mem.store.failures(user_id="ana", include_resolved=False) == []
+
+
+def test_update_drops_the_date_the_model_copied_from_the_prompt():
+    from localmem.ops.update import Neighbour, UpdateDecision, resolve
+
+    shown = [Neighbour(memory_id="m1", text="User loves paneer", date="2023-05-08")]
+    merged = resolve(UpdateDecision(event="UPDATE", id=0, text="User loves paneer tikka (2023-05-08)"), "x", shown)
+    assert merged.text == "User loves paneer tikka" and merged.target_id == "m1"
+
+
+def test_result_lists_the_candidates(mem: Memory):
+    scope, logged = log(mem, "I live in Lyon")
+    rt = ScriptedRuntime([extraction(("User lives in Lyon", "fact", "location"))])
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert [c.text for c in result.candidates] == ["User lives in Lyon"]

@@ -75,6 +75,13 @@ def build_messages(candidate: str, neighbours: Sequence[Neighbour],
     return [{"role": "system", "content": system}, {"role": "user", "content": render(candidate, neighbours)}]
 
 
+def _strip_shown_date(text: str, shown: str | None) -> str:
+    """Drop the " (date)" the model copied from how the existing memory was shown to it."""
+    if shown and text.endswith(f"({shown})"):
+        return text[: -len(f"({shown})")].rstrip()
+    return text
+
+
 def resolve(decision: UpdateDecision, candidate: str, neighbours: Sequence[Neighbour]) -> Resolved:
     """Map the model's answer back to real ids; reject invented ids (the candidate is added)."""
     if decision.event == "ADD":
@@ -86,7 +93,7 @@ def resolve(decision: UpdateDecision, candidate: str, neighbours: Sequence[Neigh
     if decision.event == "NONE":
         return Resolved(event="NONE", target_id=target.memory_id, text=target.text)
     if decision.event == "UPDATE":
-        merged = (decision.text or "").strip() or candidate
+        merged = _strip_shown_date((decision.text or "").strip(), target.date) or candidate
         return Resolved(event="UPDATE", target_id=target.memory_id, text=merged)
     return Resolved(event="SUPERSEDE", target_id=target.memory_id, text=candidate)
 

@@ -1,0 +1,273 @@
+"""Quality and speed of the memory pipeline on the labelled dev set, per registry model.
+
+For each conversation of ``bench/data/devset.json`` and each model: a fresh store, every user turn
+through ``Memory.add(infer=True)`` in order (timed, with its tokens, LLM calls and events), then each
+probe question through ``Assistant(memory_mode="read-only")`` (time to first chunk, reply). Scored
+with ``localmem.eval`` (extraction P/R/F1, kind/category/date accuracy, small-talk false positives,
+update-decision confusion, contradiction resolution, duplicate avoidance, answer F1, abstention).
+
+A full run takes hours on a small CPU, so every finished conversation is cached (per model, thread
+count and code version: see ``pipeline_harness.code_version``) under
+``~/.cache/localmem/bench/pipeline/``; re-running resumes where it stopped. The results file is
+rewritten after every conversation, so a partial run always has its numbers on disk.
+
+Usage:
+  python bench/bench_pipeline.py [--models fast,quality] [--threads 2] [--conversations N | --ids c01,c02]
+                                 [--no-probes] [--report-only] [--markdown]
+Writes bench/results/pipeline_devset.json (and pipeline_devset.png when matplotlib is installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from memory_bench_common import machine  # noqa: E402
+from pipeline_harness import DEFAULT_CACHE_DIR, Cache, code_version, lookup, run_conversation  # noqa: E402
+from pipeline_report import confusion_table, score_model, side_by_side  # noqa: E402
+
+from localmem.eval.devset import Conversation, DevSet, load_devset  # noqa: E402
+
+NAME = "pipeline_devset"
+RESULTS = Path(__file__).parent / "results"
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class Progress:
+    """One stderr line per turn / probe: position, the last duration, and an ETA for this model."""
+
+    def __init__(self, model: str, threads: int, turns: int, probes: int, stream=None):
+        self.model, self.threads, self.stream = model, threads, stream or sys.stderr
+        self.total_turns, self.total_probes = turns, probes
+        self.turns = self.probes = 0
+        self.turn_s: list[float] = []
+        self.probe_s: list[float] = []
+        self.start = time.perf_counter()
+
+    def skip(self, turns: int, probes: int) -> None:
+        """Work found in the cache."""
+        self.turns += turns
+        self.probes += probes
+
+    def __call__(self, key: str, record: dict[str, Any]) -> None:
+        if "latency_s" in record:
+            self.turns += 1
+            self.turn_s.append(record["latency_s"])
+            last = record["latency_s"]
+        else:
+            self.probes += 1
+            self.probe_s.append(record["total_s"])
+            last = record["total_s"]
+        per_turn = sum(self.turn_s) / len(self.turn_s) if self.turn_s else None
+        per_probe = sum(self.probe_s) / len(self.probe_s) if self.probe_s else (per_turn or 0) / 2
+        eta = ((self.total_turns - self.turns) * (per_turn or 0) + (self.total_probes - self.probes) * per_probe)
+        rate = f"{per_turn:.1f} s/turn" if per_turn else "-"
+        print(f"[{self.model} t{self.threads}] {key} {last:.1f}s | turns {self.turns}/{self.total_turns} "
+              f"probes {self.probes}/{self.total_probes} | {rate} | elapsed "
+              f"{_clock(time.perf_counter() - self.start)} ETA {_clock(eta) if per_turn else '?'}",
+              file=self.stream, flush=True)
+
+
+def select(devset: DevSet, ids: str | None, n: int | None) -> list[Conversation]:
+    convs = list(devset.conversations)
+    if ids:
+        wanted = [i.strip() for i in ids.split(",") if i.strip()]
+        convs = [devset.conversation(i) for i in wanted]
+    if n is not None:
+        convs = convs[:n]
+    return convs
+
+
+def git_state() -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        return {"commit": commit or None, "dirty": bool(dirty)}
+    except OSError:
+        return {"commit": None, "dirty": None}
+
+
+def collect(cache: Cache, convs: list[Conversation], *, model: str, threads: int, version: str,
+            probes: bool) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The cached results of ``model`` for the selected conversations (what is finished so far)."""
+    ingests, asked = {}, {}
+    for c in convs:
+        done = lookup(cache, c, "ingest", model=model, threads=threads, version=version)
+        if done is not None:
+            ingests[c.id] = done
+            answered = lookup(cache, c, "probes", model=model, threads=threads, version=version) if probes else None
+            if answered is not None:
+                asked[c.id] = answered
+    return ingests, asked
+
+
+def report(devset: DevSet, cache: Cache, convs: list[Conversation], models: list[str], versions: dict[str, str],
+           args: argparse.Namespace, out: Path, embed) -> dict[str, Any]:
+    """Score what the cache holds for each model; write the JSON (and the plot); return the results."""
+    found = {m: collect(cache, convs, model=m, threads=args.threads, version=versions[m], probes=args.probes)
+             for m in models}
+    results = {m: score_model(devset, ing, ask, embed) for m, (ing, ask) in found.items() if ing}
+    common_ids = set.intersection(*(set(ing) for ing, _ in found.values())) if found else set()
+    common = None
+    if len(results) > 1 and common_ids and any(set(ing) != common_ids for ing, _ in found.values()):
+        common = {m: score_model(devset, {k: v for k, v in ing.items() if k in common_ids},
+                                 {k: v for k, v in ask.items() if k in common_ids}, embed)
+                  for m, (ing, ask) in found.items()}
+    data = {
+        "benchmark": NAME, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(), "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+        "threads": args.threads, "models": models, "code_versions": versions, "git": git_state(),
+        "devset": {"conversations": len(devset.conversations), "selected": [c.id for c in convs]},
+        "complete": {m: len(found[m][0]) == len(convs) and (not args.probes or len(found[m][1]) == len(convs))
+                     for m in models},
+        "results": results,
+        "common_subset": {"conversations": sorted(common_ids), "results": common} if common else None,
+    }
+    data["plot"] = plot(results, out.with_suffix(".png"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    tmp.replace(out)
+    return data
+
+
+def plot(results: dict[str, dict], path: Path) -> str | None:
+    """A bar chart of extraction P/R/F1 and decision accuracy per model; None without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    if not results:
+        return None
+    labels = ["precision", "recall", "F1", "decision acc."]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    width = 0.8 / len(results)
+    for i, (name, r) in enumerate(results.items()):
+        vals = [r["extraction"]["precision"], r["extraction"]["recall"], r["extraction"]["f1"],
+                r["updates"]["accuracy"] or 0.0]
+        ax.bar([x + i * width for x in range(len(labels))], vals, width, label=name)
+    ax.set_xticks([x + width * (len(results) - 1) / 2 for x in range(len(labels))], labels)
+    ax.set_ylim(0, 1)
+    ax.legend()
+    ax.set_title("Memory pipeline on the dev set")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return str(path)
+
+
+def print_tables(data: dict[str, Any], *, markdown: bool = False) -> None:
+    results = data["results"]
+    if not results:
+        print("no results yet")
+        return
+    print(side_by_side(results, markdown=markdown))
+    for name, r in results.items():
+        print(f"\nupdate decisions, {name} (rows gold, columns predicted):")
+        print(confusion_table(r, markdown=markdown))
+    if data["common_subset"]:
+        ids = data["common_subset"]["conversations"]
+        print(f"\non the {len(ids)} conversation(s) every model finished ({', '.join(ids)}):")
+        print(side_by_side(data["common_subset"]["results"], markdown=markdown))
+
+
+def main(argv: list[str] | None = None, *, runtime_factory=None, embed=None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default="fast,quality", help="registry model names, comma-separated")
+    ap.add_argument("--threads", type=int, default=2, help="llama.cpp threads per model (default 2)")
+    ap.add_argument("--conversations", type=int, default=None, help="only the first N conversations")
+    ap.add_argument("--ids", default=None, help="only these conversations, e.g. c01,c02")
+    ap.add_argument("--probes", action=argparse.BooleanOptionalAction, default=True, help="ask the probes")
+    ap.add_argument("--report-only", action="store_true", help="score the cache; run no model")
+    ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
+    ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
+    ap.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
+    args = ap.parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+
+    from localmem.config import load_registry
+
+    registry = load_registry()
+    if runtime_factory is None:
+        from localmem.llm import Runtime
+
+        def runtime_factory(name: str, threads: int):
+            return Runtime.from_registry(name, registry=registry, n_threads=threads).load()
+    if embed is None:
+        from localmem.embed import Embedder
+
+        embed = Embedder.default().embed
+    devset = load_devset()
+    convs = select(devset, args.ids, args.conversations)
+    cache = Cache(args.cache_dir)
+    versions = {m: code_version(registry.get(m)) for m in models}
+    try:
+        if not args.report_only:
+            for model in models:
+                run_model(model, convs, cache, versions[model], args, runtime_factory,
+                          lambda: report(devset, cache, convs, models, versions, args, args.out, embed))
+        data = report(devset, cache, convs, models, versions, args, args.out, embed)
+    except KeyboardInterrupt:
+        print("\ninterrupted: writing what is finished (re-run to resume)", file=sys.stderr)
+        data = report(devset, cache, convs, models, versions, args, args.out, embed)
+    finally:
+        cache.close()
+    print(f"threads {args.threads}; code versions {versions}; complete {data['complete']}")
+    print_tables(data, markdown=args.markdown)
+    print(f"\nwrote {args.out}" + (f" and {data['plot']}" if data["plot"] else " (no plot: matplotlib not installed)"))
+    return data
+
+
+def run_model(model: str, convs: list[Conversation], cache: Cache, version: str, args: argparse.Namespace,
+              runtime_factory, on_conversation) -> None:
+    """Run (or resume) one model over the conversations; rewrite the results after each one."""
+    turns = sum(1 for c in convs for _ in c.user_turns())
+    probes = sum(len(c.probes) for c in convs) if args.probes else 0
+    progress = Progress(model, args.threads, turns, probes)
+    loaded: list[Any] = []
+
+    def get_runtime():
+        if not loaded:
+            print(f"[{model} t{args.threads}] loading model (code version {version})", file=sys.stderr, flush=True)
+            loaded.append(runtime_factory(model, args.threads))
+        return loaded[0]
+
+    try:
+        for conv in convs:
+            done = lookup(cache, conv, "ingest", model=model, threads=args.threads, version=version)
+            asked = lookup(cache, conv, "probes", model=model, threads=args.threads, version=version)
+            if done is not None and (asked is not None or not args.probes):
+                progress.skip(len(done["turns"]), len(asked["probes"]) if asked and args.probes else 0)
+                continue
+            if done is not None and asked is None and cache.store_path(model, args.threads, version, conv.id).exists():
+                progress.skip(len(done["turns"]), 0)
+            run_conversation(conv, get_runtime, cache, model=model, threads=args.threads, version=version,
+                             probes=args.probes, progress=progress)
+            on_conversation()
+    finally:
+        for rt in loaded:
+            if hasattr(rt, "close"):
+                rt.close()
+
+
+if __name__ == "__main__":
+    main()

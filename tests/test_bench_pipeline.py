@@ -1,0 +1,178 @@
+"""bench/bench_pipeline.py's plumbing on one dev-set conversation, with a model double that replays the
+gold labels at the LLM boundary (no real model): caching, resuming, scoring wiring, the JSON written."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from localmem.eval.devset import load_devset
+from localmem.llm import CallStats, ChatResult
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+import bench_pipeline  # noqa: E402
+from pipeline_harness import Cache, code_version  # noqa: E402
+
+STATS = CallStats(model="double", adapter=None, prompt_tokens=100, cached_tokens=0, completion_tokens=20,
+                  prompt_ms=1, generation_ms=1, total_ms=2)
+EXISTING_LINE = re.compile(r"^(\d+)\. (.*?)(?: \([0-9-]+\))?$")
+
+
+class _Stream:
+    def __init__(self, text: str):
+        self.text, self.result = text, None
+
+    def __iter__(self):
+        for piece in re.findall(r"\S+\s*", self.text):
+            yield piece
+        self.result = ChatResult(text=self.text, finish_reason="stop", stats=STATS)
+
+    def close(self) -> None:
+        pass
+
+
+class GoldDouble:
+    """Extract: the gold memories of each user turn, in turn order. Update: the gold decision when its
+    target is among the memories shown, else ADD. Answers: the gold answer, or an abstention.
+    ``interrupt`` ("extract" after N calls, or "answer") raises KeyboardInterrupt there."""
+
+    name = "double"
+
+    def __init__(self, conv, interrupt: tuple[str, int] | None = None):
+        self.lock = threading.RLock()
+        self.turns = [list(t.gold) for t in conv.user_turns()]
+        self.gold = {m.text: m for m in conv.memories()}
+        self.answers = {p.question: p.answer if p.answerable else "I don't remember you telling me that."
+                        for p in conv.probes}
+        self.interrupt = interrupt
+        self.calls = {"extract": 0, "update": 0, "answer": 0}
+
+    def adapter_for(self, operation):
+        return None
+
+    def _maybe_interrupt(self, op: str) -> None:
+        if self.interrupt and self.interrupt[0] == op and self.calls[op] > self.interrupt[1]:
+            raise KeyboardInterrupt
+
+    def chat(self, messages, *, adapter=None, **params):
+        prompt = messages[-1]["content"]
+        op = "update" if prompt.startswith("EXISTING:") else "extract"
+        self.calls[op] += 1
+        self._maybe_interrupt(op)
+        return ChatResult(text=self._extract() if op == "extract" else self._update(prompt),
+                          finish_reason="stop", stats=STATS)
+
+    def _extract(self) -> str:
+        gold = self.turns.pop(0)
+        return json.dumps({"memories": [{"text": m.text, "kind": m.kind.value, "category": m.category.value,
+                                         "confidence": 0.9, "valid_from": m.valid_from} for m in gold]})
+
+    def _update(self, prompt: str) -> str:
+        lines = prompt.split("\n")
+        shown = {EXISTING_LINE.match(line).group(2): int(EXISTING_LINE.match(line).group(1)) for line in lines[1:-1]}
+        mem = self.gold[lines[-1].removeprefix("NEW: ")]
+        target = self.gold_text(mem.target) if mem.target else None
+        if target is None or target not in shown:
+            return '{"event": "ADD", "id": null, "text": null}'
+        return json.dumps({"event": mem.decision.value, "id": shown[target], "text": mem.text})
+
+    def gold_text(self, memory_id: str) -> str:
+        return next(m.text for m in self.gold.values() if m.id == memory_id)
+
+    def stream(self, messages, *, adapter=None, **params):
+        self.calls["answer"] += 1
+        self._maybe_interrupt("answer")
+        return _Stream(self.answers[messages[-1]["content"]])
+
+
+@pytest.fixture(scope="module")
+def conv():
+    return load_devset().conversation("c01")
+
+
+@pytest.fixture(scope="module")
+def embed():
+    from localmem.embed import Embedder
+
+    return Embedder.default().embed
+
+
+def run(tmp_path: Path, double, embed, *extra: str) -> dict:
+    def factory(name: str, threads: int):
+        if double is None:
+            raise AssertionError("the model was loaded although everything was cached")
+        return double
+
+    argv = ["--models", "fast", "--ids", "c01", "--threads", "1", "--cache-dir", str(tmp_path / "cache"),
+            "--out", str(tmp_path / "out.json"), *extra]
+    return bench_pipeline.main(argv, runtime_factory=factory, embed=embed)
+
+
+def test_scores_one_conversation_and_writes_the_json(tmp_path: Path, conv, embed, capsys):
+    double = GoldDouble(conv)
+    run(tmp_path, double, embed)
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert written["results"].keys() == {"fast"} and written["complete"] == {"fast": True}
+    r = written["results"]["fast"]
+    assert r["coverage"]["conversations"] == ["c01"] and r["coverage"]["user_turns"] == 9
+    ext = r["extraction"]
+    assert ext["n_gold"] == ext["n_predicted"] == ext["n_matched"] == sum(len(t.gold) for t in conv.user_turns())
+    assert ext["f1"] == 1.0 and ext["kind_accuracy"] == 1.0 and ext["date_accuracy"] == 1.0
+    assert ext["small_talk_fp_rate"] == 0.0  # the rainy-day turn yields nothing
+    upd = r["updates"]
+    assert upd["n"] == ext["n_gold"] and upd["decided"] == upd["n"]  # every gold memory was extracted
+    assert upd["confusion"]["SUPERSEDE"]["SUPERSEDE"] >= 1  # the double's gold decisions reached the store
+    assert r["final_state"]["contradictions"] >= 1
+    assert r["answers"]["answer_f1"] == 1.0 and r["answers"]["abstention_rate"] == 1.0
+    sp = r["speed"]
+    assert sp["add_latency_p50_s"] is not None and sp["ttft_p50_s"] is not None
+    assert sp["prompt_tokens_per_turn"] >= 100 and sp["parked_turns"] == 0
+    assert len(r["turns"]) == 9 and len(r["probes"]) == len(conv.probes)
+    assert double.calls["extract"] == 9  # one call per user turn, the small-talk one included
+    out = capsys.readouterr()
+    assert "extraction F1" in out.out and "[fast t1] c01/s0/t0" in out.err and "ETA" in out.err
+
+
+def test_a_second_run_comes_from_the_cache(tmp_path: Path, conv, embed):
+    first = run(tmp_path, GoldDouble(conv), embed)
+    second = run(tmp_path, None, embed)  # loading the model would fail the test
+    assert second["results"]["fast"]["extraction"] == first["results"]["fast"]["extraction"]
+    assert second["results"]["fast"]["answers"] == first["results"]["fast"]["answers"]
+    cache = Cache(tmp_path / "cache")
+    from localmem.config import load_registry
+
+    assert cache.versions("fast", 1)[0][:2] == (code_version(load_registry().get("fast")), 1)
+    cache.close()
+
+
+def test_an_interrupted_ingest_restarts_its_conversation(tmp_path: Path, conv, embed, capsys):
+    data = run(tmp_path, GoldDouble(conv, interrupt=("extract", 3)), embed)
+    assert data["results"] == {} and data["complete"] == {"fast": False}
+    assert "interrupted" in capsys.readouterr().err
+    double = GoldDouble(conv)
+    data = run(tmp_path, double, embed)
+    assert double.calls["extract"] == 9 and data["results"]["fast"]["extraction"]["f1"] == 1.0
+
+
+def test_probes_resume_on_the_kept_store_without_ingesting_again(tmp_path: Path, conv, embed):
+    data = run(tmp_path, GoldDouble(conv, interrupt=("answer", 2)), embed)
+    assert data["complete"] == {"fast": False}
+    assert data["results"]["fast"]["coverage"]["probes"] == 0  # ingest finished, probes did not
+    double = GoldDouble(conv, interrupt=("extract", 0))  # any extraction would interrupt
+    data = run(tmp_path, double, embed)
+    assert double.calls == {"extract": 0, "update": 0, "answer": len(conv.probes)}
+    assert data["complete"] == {"fast": True} and data["results"]["fast"]["answers"]["answer_f1"] == 1.0
+
+
+def test_no_probes_and_report_only(tmp_path: Path, conv, embed):
+    data = run(tmp_path, GoldDouble(conv), embed, "--no-probes")
+    assert data["results"]["fast"]["answers"] is None and data["complete"] == {"fast": True}
+    data = run(tmp_path, None, embed, "--report-only")
+    assert data["complete"] == {"fast": False}  # probes were asked for and are not there
+    assert data["results"]["fast"]["extraction"]["f1"] == 1.0

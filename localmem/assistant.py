@@ -106,16 +106,19 @@ class Assistant:
         return [{"role": m.role, "content": m.content} for m in turns if m.role in ("user", "assistant")]
 
     def chat(self, message: str, *, user_id: str, session_id: str | None = None, agent_id: str | None = None,
-             stream: bool = False) -> Reply | ReplyStream:
-        """Answer ``message`` using what is remembered about ``user_id``; then remember what it says."""
+             stream: bool = False, now: datetime | None = None) -> Reply | ReplyStream:
+        """Answer ``message`` using what is remembered about ``user_id``; then remember what it says.
+
+        ``now`` (default: the clock) is when the conversation happens: the reply's "today" and the
+        logged messages' timestamp (replaying a past conversation, evaluations)."""
         from localmem.store.values import clean_text
 
         message = clean_text(message, what="message", max_chars=MAX_MESSAGE_CHARS)
         scope = Scope.of(user_id, agent_id, session_id)
         write = self.memory_mode == "on"
-        logged = self.store.log_messages(scope, [("user", message, {})], pending=write) if write else []
+        now = now or datetime.now(timezone.utc)
+        logged = self.store.log_messages(scope, [("user", message, {})], pending=write, at=now) if write else []
         memories = self.recall_memories(message, scope)
-        now = datetime.now(timezone.utc)
         lines = [answer_op.MemoryLine(text=m.text, when=m.valid_from or m.created_at, kind=m.kind.value)
                  for m in memories]
         prompt = answer_op.build_messages(
@@ -125,7 +128,7 @@ class Assistant:
 
         def finish(text: str, used: list[MemoryItem], stats: CallStats | None) -> Reply:
             if write:
-                self.store.log_messages(scope, [("assistant", text, {})], pending=False)
+                self.store.log_messages(scope, [("assistant", text, {})], pending=False, at=now)
             future = self._extract(scope, logged) if write else None
             return Reply(text=text, memories=used, stats=stats, extraction=future)
 

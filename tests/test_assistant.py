@@ -116,3 +116,13 @@ def test_failed_extraction_keeps_the_message_pending(mem: Memory):
 def test_empty_message_is_refused(mem: Memory):
     with pytest.raises(ValueError, match="message"):
         Assistant(mem, runtime=ScriptedRuntime([], [])).chat("   ", user_id="ana")
+
+
+def test_replayed_conversation_uses_its_own_date(mem: Memory):
+    from datetime import datetime, timezone
+
+    rt = ScriptedRuntime([["ok"]], ['{"memories": []}'])
+    when = datetime(2023, 5, 8, 12, tzinfo=timezone.utc)
+    Assistant(mem, runtime=rt, extraction="blocking").chat("hello", user_id="ana", now=when)
+    assert "Today is 2023-05-08" in rt.prompts[0][0]["content"]
+    assert {m.created_at for m in mem.messages(user_id="ana")} == {when}

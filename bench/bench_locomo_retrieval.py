@@ -149,12 +149,12 @@ def main() -> None:
         "vector": ("vector", base),
         "bm25": ("text", base),
         "hybrid (default: convex, bm25 x2)": ("hybrid", base),
-        "hybrid RRF k=60": ("hybrid", SearchConfig(fusion="rrf")),
+        "hybrid RRF k=60": ("hybrid", SearchConfig(fusion="rrf", text_weight=1.0)),
     }
     if not args.quick:
         for w in (2.0, 3.0):
-            configs[f"hybrid RRF bm25 x{w:g}"] = ("hybrid", SearchConfig(fusion="rrf", text_weight=w))
-        configs["hybrid RRF k=10"] = ("hybrid", SearchConfig(fusion="rrf", rrf_k=10))
+            configs[f"hybrid RRF k=60 bm25 x{w:g}"] = ("hybrid", SearchConfig(fusion="rrf", text_weight=w))
+        configs["hybrid RRF k=10"] = ("hybrid", SearchConfig(fusion="rrf", rrf_k=10, text_weight=1.0))
         for w in (0.5, 1.0, 1.5, 3.0):
             configs[f"hybrid convex bm25 x{w:g}"] = ("hybrid", SearchConfig(fusion="convex", text_weight=w))
         configs["hybrid convex x2 depth 20"] = ("hybrid", SearchConfig(fusion="convex", depth=20))

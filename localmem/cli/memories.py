@@ -22,22 +22,6 @@ def _open(ctx: click.Context):
     return Memory(ctx.obj["db"], vector_cache=False)
 
 
-def _prefetch_embedder() -> None:
-    """Load the embedding model in a background thread while the store modules import (the
-    session setup runs in C++ without the GIL): a one-shot search starts ~0.1 s sooner."""
-    import threading
-
-    def load() -> None:
-        try:
-            from localmem.embed import Embedder
-
-            Embedder.default()
-        except Exception:  # noqa: BLE001 - the foreground call reports the same error properly
-            pass
-
-    threading.Thread(target=load, daemon=True, name="embedder-prefetch").start()
-
-
 def _errors(fn):
     """Turn the store's errors into a one-line message and exit status 1."""
 
@@ -152,8 +136,6 @@ def add(ctx, text, user_id, agent_id, session_id, metadata, timestamp, infer, as
 def search(ctx, query, user_id, agent_id, session_id, limit, kind, category, since, until,
            include_superseded, mode, as_json) -> None:
     """Search a user's memories (hybrid vector + full-text)."""
-    if mode != "text":
-        _prefetch_embedder()
     filters = {"kind": list(kind) or None, "category": list(category) or None,
                "created_after": since, "created_before": until, "include_superseded": include_superseded}
     with _open(ctx) as mem:

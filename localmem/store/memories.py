@@ -89,11 +89,14 @@ def get(db: sqlite_utils.Database, memory_id: str) -> MemoryItem:
     return to_item(get_row(db, memory_id))
 
 
-def rows_by_seq(db: sqlite_utils.Database, seqs: Sequence[int]) -> dict[int, tuple]:
+def rows_in_scope(db: sqlite_utils.Database, seqs: Sequence[int], scope: Scope,
+                  filters: SearchFilters | None) -> dict[int, tuple]:
+    """The rows among ``seqs`` that belong to ``scope`` and pass ``filters``, by seq."""
     if not seqs:
         return {}
-    rows = db.execute(f"SELECT {COLUMNS} FROM memories WHERE seq IN ({', '.join('?' * len(seqs))})",
-                      list(seqs))
+    where, params = memory_where(scope, filters)
+    rows = db.execute(f"SELECT {COLUMNS} FROM memories m NOT INDEXED WHERE m.seq IN "
+                      f"({', '.join('?' * len(seqs))}) AND {where}", [*seqs, *params])
     return {row[0]: row for row in rows}
 
 

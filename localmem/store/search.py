@@ -48,7 +48,7 @@ class SearchConfig:
 
     mode: Mode = "hybrid"
     vector_index: VectorIndex = "auto"
-    depth: int = 50  # how many results each retriever contributes to the fusion
+    depth: int = 20  # how many results each retriever contributes to the fusion (LoCoMo: 20 >= 50)
     fusion: Literal["rrf", "convex"] = "convex"
     rrf_k: float = 60.0
     vector_weight: float = 1.0

@@ -292,7 +292,7 @@ class Store:
                 vectors.check_model(self.db, model_id, dim, self.path)
             hits = search.search(self.db, query=query, query_vector=qvec, scope=scope, filters=filters,
                                  limit=limit, config=config, cache=self.cache, model_id=model_id)
-            rows = memories.rows_by_seq(self.db, [h.seq for h in hits])
+            rows = memories.rows_in_scope(self.db, [h.seq for h in hits], scope, filters)
             at = now()
             for h in hits:
                 count, _ = self._access.get(h.seq, (0, at))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from localmem.store import history, memories, messages, vectors
 from localmem.store.db import translate_errors
-from localmem.store.errors import ImportConflictError, InvalidInputError, StoreLockedError, UnknownUserError
+from localmem.store.errors import ImportConflictError, InvalidInputError, StoreLockedError
 from localmem.store.scope import Scope
 from localmem.store.values import now
 from localmem.types import HistoryEntry, MemoryItem, Message

@@ -184,6 +184,30 @@ class Memory:
     def restore(self, memory_id: str) -> MemoryItem:
         return self.store.restore(memory_id)
 
+    def restore_version(self, memory_id: str) -> MemoryItem:
+        """Bring back a superseded memory: the memory that replaced it (the current end of its
+        chain) is superseded in turn by a new active copy of this one. Returns the new memory;
+        nothing is deleted and every step is in the memories' history."""
+        from localmem.store.errors import InvalidStateError
+
+        old = self.get(memory_id)
+        if old.status.value != "superseded":
+            raise InvalidStateError(f"memory {old.id} is {old.status.value}; only a superseded memory has a "
+                                    "newer version to replace")
+        current, seen = old, {old.id}
+        while current.superseded_by and current.status.value == "superseded":
+            current = self.get(current.superseded_by)
+            if current.id in seen:
+                raise InvalidStateError(f"memory {old.id}: its superseded_by chain loops at {current.id}")
+            seen.add(current.id)
+        if current.status.value != "active":
+            raise InvalidStateError(f"memory {old.id} was replaced by {current.id}, which is "
+                                    f"{current.status.value}: restore that one first")
+        copy = NewMemory(text=old.text, kind=old.kind, category=old.category, confidence=old.confidence,
+                         metadata={**old.metadata, "restored_from": old.id}, source=old.source)
+        _, stored = self.store.supersede(current.id, copy, actor="user")
+        return stored
+
     def delete_all(self, *, user_id: str, agent_id: str | None = None, session_id: str | None = None) -> int:
         """Soft-delete all of a user's (or agent's / session's) memories; returns how many."""
         scope = Scope.of(user_id, agent_id, session_id)

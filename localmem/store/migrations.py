@@ -172,6 +172,22 @@ def m007_extraction_failures(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX extraction_failures_user ON extraction_failures (user_id, resolved_at)")
 
 
+@migration
+def m009_chat_sessions(db: sqlite_utils.Database) -> None:
+    # Chats of the terminal app: a title per session_id (messages keep their own session_id).
+    db.execute("""
+        CREATE TABLE chat_sessions (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            memory_mode TEXT NOT NULL DEFAULT 'on' CHECK (memory_mode IN ('on', 'read-only', 'off')),
+            model TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX chat_sessions_user ON chat_sessions (user_id, updated_at)")
+
+
 def applied(db: sqlite_utils.Database) -> list[str]:
     if MIGRATIONS_TABLE not in db.table_names():
         return []

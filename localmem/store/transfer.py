@@ -143,6 +143,7 @@ def forget_user(store, user_id: str) -> dict[str, Any]:
         db.execute("DELETE FROM memories WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM messages WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM extraction_failures WHERE user_id = ?", [user_id])
+        db.execute("DELETE FROM chat_sessions WHERE user_id = ?", [user_id])  # titles quote the user
     if store.cache is not None:
         store.cache.drop(user_id)
     counts.update(scrub(store))

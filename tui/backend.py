@@ -1,0 +1,252 @@
+"""What the app does to models and memory, through the library API (``Memory``, ``Assistant``).
+
+Every method here may block (model loads, generation, SQLite, embeddings): screens call them from
+thread workers only, never from the event loop. Widgets never see this object.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from localmem.assistant import Assistant, MemoryMode, ReplyStream
+from localmem.memory import Memory
+from localmem.pipeline import OperationSettings
+from localmem.sessions import ChatSession, ChatSessions, title_from
+from localmem.types import HistoryEntry, MemoryItem, Message
+
+MEMORY_OPS = ("extract", "update", "answer")
+
+
+class ModelChoice(BaseModel):
+    name: str
+    description: str
+    current: bool = False
+
+
+class ChatStatus(BaseModel):
+    """What the status line shows."""
+
+    model: str
+    memory_mode: str
+    adapters: str  # "on: extract, update" | "off" | "none"
+    tokens_per_s: float | None = None
+    context_used: int | None = None
+    context_size: int | None = None
+
+
+class MemoryDetail(BaseModel):
+    item: MemoryItem
+    history: list[HistoryEntry]
+    sources: list[Message]
+    successor: MemoryItem | None = None
+
+
+def load_runtime(name: str | None):
+    """The real model from the registry (loaded now, so a worker pays for it, not the first reply)."""
+    from localmem.llm import Runtime
+
+    return Runtime.from_registry(name).load()
+
+
+class Backend:
+    def __init__(self, memory: Memory | None = None, *, user_id: str, db_path: str | None = None,
+                 model: str | None = None, memory_mode: MemoryMode = "on", max_tokens: int | None = None,
+                 runtime_factory: Callable[[str | None], Any] = load_runtime):
+        self._memory = memory
+        self._db_path = db_path
+        self._sessions: ChatSessions | None = None
+        self.user_id = user_id
+        self.model_name = model
+        self.memory_mode: MemoryMode = memory_mode
+        self.max_tokens = max_tokens
+        self.adapters_enabled = True
+        self.session: ChatSession | None = None
+        self.assistant: Assistant | None = None
+        self._factory = runtime_factory
+        self._lock = threading.RLock()
+
+    @property
+    def memory(self) -> Memory:
+        """The memory store, opened on first use (from a worker: opening runs migrations)."""
+        with self._lock:
+            if self._memory is None:
+                self._memory = Memory(self._db_path)
+            return self._memory
+
+    @property
+    def sessions(self) -> ChatSessions:
+        with self._lock:
+            if self._sessions is None:
+                self._sessions = ChatSessions(self.memory)
+            return self._sessions
+
+    def start(self) -> ChatStatus:
+        """Open the store and load the chat model (the app's first worker)."""
+        self.memory.store.embedder.embed(["warm up"])  # load the embedding model now, not on the first search
+        return self.ensure_model()
+
+    def ensure_model(self) -> ChatStatus:
+        with self._lock:
+            if self.assistant is None:
+                self.load_model()
+        return self.status()
+
+    # -- model -----------------------------------------------------------------------------------
+    def load_model(self, name: str | None = None) -> ChatStatus:
+        """Load ``name`` (default: the current or the registry's default) and make it the chat model."""
+        with self._lock:
+            runtime = self._factory(name if name is not None else self.model_name)
+            old = self.assistant
+            self.assistant = Assistant(self.memory, runtime=runtime, memory_mode=self.memory_mode,
+                                       max_tokens=self.max_tokens)
+            self.model_name = runtime.name
+            self._apply_adapters()
+        if old is not None and old.runtime is not runtime and hasattr(old.runtime, "close"):
+            with old.runtime.lock:  # a running extraction finishes first
+                old.runtime.close()
+        return self.status()
+
+    def models(self) -> list[ModelChoice]:
+        """The registry's chat models (those with a chat template)."""
+        from localmem.config import load_registry
+
+        registry = load_registry()
+        return [ModelChoice(name=name, description=spec.description, current=name == self.model_name)
+                for name, spec in registry.models.items()
+                if spec.kind == "chat" and spec.chat_template != "none"]
+
+    def _apply_adapters(self) -> None:
+        if self.assistant is None:
+            return
+        rt = self.assistant.runtime
+        self.assistant.settings = (OperationSettings.for_runtime(rt) if self.adapters_enabled
+                                   else OperationSettings())
+
+    def set_adapters(self, enabled: bool) -> ChatStatus:
+        self.adapters_enabled = enabled
+        self._apply_adapters()
+        return self.status()
+
+    def adapter_state(self) -> str:
+        if self.assistant is None:
+            return "none"
+        rt = self.assistant.runtime
+        names = [op for op in MEMORY_OPS if rt.adapter_for(op)]
+        if not names:
+            return "none"
+        return "on: " + ", ".join(names) if self.adapters_enabled else "off"
+
+    def status(self) -> ChatStatus:
+        rt = self.assistant.runtime if self.assistant else None
+        stats = getattr(rt, "last_stats", None)
+        n_ctx = getattr(getattr(rt, "load_settings", None), "n_ctx", None)
+        return ChatStatus(
+            model=self.model_name or "(loading)", memory_mode=self.memory_mode, adapters=self.adapter_state(),
+            tokens_per_s=stats.generation_tps if stats else None,
+            context_used=(stats.prompt_tokens + stats.completion_tokens) if stats else None,
+            context_size=n_ctx)
+
+    def close(self) -> None:
+        if self.assistant is not None and hasattr(self.assistant.runtime, "close"):
+            with self.assistant.runtime.lock:
+                self.assistant.runtime.close()
+        if self._memory is not None:
+            self._memory.close()
+
+    # -- chat --------------------------------------------------------------------------------------
+    def set_memory_mode(self, mode: MemoryMode) -> ChatStatus:
+        if mode not in ("on", "read-only", "off"):
+            raise ValueError(f"memory mode must be on, read-only or off, got {mode!r}")
+        self.memory_mode = mode
+        if self.assistant is not None:
+            self.assistant.memory_mode = mode
+        if self.session is not None:
+            self.session = self.sessions.touch(self.session.id, memory_mode=mode)
+        return self.status()
+
+    def reply(self, text: str) -> ReplyStream:
+        """Start answering ``text`` (a stream of chunks); a chat with memory on is saved as a session."""
+        self.ensure_model()
+        assert self.assistant is not None
+        if self.memory_mode == "on":
+            if self.session is None:
+                self.session = self.sessions.start(user_id=self.user_id, title=title_from(text),
+                                                   memory_mode=self.memory_mode, model=self.model_name)
+            else:
+                self.session = self.sessions.touch(self.session.id, memory_mode=self.memory_mode,
+                                                   model=self.model_name)
+        session_id = self.session.id if self.session is not None else None
+        return self.assistant.chat(text, user_id=self.user_id, session_id=session_id, stream=True)
+
+    def new_chat(self) -> None:
+        self.session = None
+
+    def resume(self, session_id: str) -> tuple[ChatSession, list[Message]]:
+        session = self.sessions.get(session_id)
+        if session.user_id != self.user_id:
+            raise ValueError(f"session {session_id} belongs to another user")
+        self.session = session
+        self.set_memory_mode(session.memory_mode)  # type: ignore[arg-type]
+        return session, self.sessions.messages(session.id)
+
+    def list_sessions(self, query: str | None = None) -> list[ChatSession]:
+        return self.sessions.list(user_id=self.user_id, query=query)
+
+    def rename_session(self, session_id: str, title: str) -> ChatSession:
+        renamed = self.sessions.rename(session_id, title)
+        if self.session is not None and self.session.id == session_id:
+            self.session = renamed
+        return renamed
+
+    # -- memory browser ---------------------------------------------------------------------------
+    def browse(self, query: str = "", *, kind: str | None = None, category: str | None = None,
+               show: str = "active", limit: int = 200) -> list[MemoryItem]:
+        """Memories for the browser: search results for ``query``, else the newest first.
+        ``show``: active, all (with superseded and deleted)."""
+        filters: dict[str, Any] = {}
+        if kind:
+            filters["kind"] = kind
+        if category:
+            filters["category"] = category
+        if show == "all":
+            filters.update(include_superseded=True, include_deleted=True)
+        if not self.memory.store.known_user(self.user_id):
+            return []
+        if query.strip():
+            return self.memory.search(query, user_id=self.user_id, filters=filters, limit=min(limit, 100))
+        return self.memory.get_all(user_id=self.user_id, filters=filters, limit=limit)
+
+    def detail(self, memory_id: str) -> MemoryDetail:
+        item = self.memory.get(memory_id)
+        successor = self.memory.get(item.superseded_by) if item.superseded_by else None
+        return MemoryDetail(item=item, history=self.memory.history(memory_id),
+                            sources=self.memory.sources(memory_id), successor=successor)
+
+    def edit_memory(self, memory_id: str, text: str) -> MemoryItem:
+        return self.memory.update(memory_id, text)
+
+    def delete_memory(self, memory_id: str) -> MemoryItem:
+        return self.memory.delete(memory_id)
+
+    def undelete_memory(self, memory_id: str) -> MemoryItem:
+        return self.memory.restore(memory_id)
+
+    def restore_version(self, memory_id: str) -> MemoryItem:
+        return self.memory.restore_version(memory_id)
+
+    def export(self, path) -> int:
+        """Write the user's memories, history and messages as JSON to ``path``; how many memories."""
+        import json
+        from pathlib import Path
+
+        data = self.memory.export(user_id=self.user_id)
+        target = Path(path).expanduser()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+        tmp.replace(target)
+        return len(data.get("memories", []))

@@ -1,0 +1,1 @@
+"""Screens of the terminal app: they handle widgets' messages and run backend work in workers."""

@@ -1,0 +1,1 @@
+"""Widgets of the terminal app: they show state and post messages; they never touch the database."""

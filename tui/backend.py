@@ -57,6 +57,7 @@ class Backend:
                  model: str | None = None, memory_mode: MemoryMode = "on", max_tokens: int | None = None,
                  runtime_factory: Callable[[str | None], Any] = load_runtime):
         self._memory = memory
+        self._owns_memory = memory is None  # a Memory handed in is the caller's to close
         self._db_path = db_path
         self._sessions: ChatSessions | None = None
         self.user_id = user_id
@@ -154,7 +155,7 @@ class Backend:
         if self.assistant is not None and hasattr(self.assistant.runtime, "close"):
             with self.assistant.runtime.lock:
                 self.assistant.runtime.close()
-        if self._memory is not None:
+        if self._memory is not None and self._owns_memory:
             self._memory.close()
 
     # -- chat --------------------------------------------------------------------------------------

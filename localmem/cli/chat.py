@@ -1,4 +1,7 @@
-"""``localmem chat`` (a streaming REPL that remembers) and ``localmem ask`` (one question).
+"""``localmem chat`` (the full-screen app in a terminal, else a streaming REPL) and ``localmem ask``.
+
+In a terminal ``localmem chat`` opens the textual app (``localmem.tui``); with ``--plain``, or when
+stdin or stdout is not a terminal (scripts, tests), it is a plain REPL that remembers.
 
 Commands inside the REPL: ``/exit`` (or Ctrl-D) quits, ``/memories`` shows what the last message
 did to memory, ``/stats`` prints the last call's counters. Ctrl-C stops a reply being generated.
@@ -79,10 +82,15 @@ def _print_events(reply) -> None:
 
 @click.command()
 @_options
-@click.option("--stats/--no-stats", default=True, help="Show tokens/s after each reply.")
-def chat(model_name, user_id, db, memory_mode, max_tokens, stats) -> None:
+@click.option("--stats/--no-stats", default=True, help="Show tokens/s after each reply (plain REPL).")
+@click.option("--plain", is_flag=True, help="A plain line-based REPL instead of the full-screen app "
+              "(the default when stdin or stdout is not a terminal).")
+def chat(model_name, user_id, db, memory_mode, max_tokens, stats, plain) -> None:
     """Chat with the assistant in the terminal; it remembers what you tell it."""
     user_id = user_id or _default_user()
+    if not plain and sys.stdin.isatty() and sys.stdout.isatty():
+        _run_app(model_name, user_id, db, memory_mode, max_tokens)
+        return
     assistant = _assistant(model_name, db, memory_mode, max_tokens, "background")
     session_id = uuid.uuid4().hex[:12]
     click.echo(f"localmem chat on {assistant.runtime.name} as {user_id!r} (memory {memory_mode}) — "
@@ -116,6 +124,20 @@ def chat(model_name, user_id, db, memory_mode, max_tokens, stats) -> None:
             last.extraction.result()  # let the last extraction finish before exiting
         assistant.memory.close()
         assistant.runtime.close()
+
+
+def _run_app(model_name, user_id, db, memory_mode, max_tokens) -> None:
+    """The full-screen app (textual is imported only here)."""
+    from localmem.config import RegistryError, load_registry
+    from localmem.tui.app import LocalmemApp
+    from localmem.tui.backend import Backend
+
+    try:
+        model_name = load_registry().get(model_name).name  # an unknown name fails before the screen opens
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from None
+    backend = Backend(user_id=user_id, db_path=db, model=model_name, memory_mode=memory_mode, max_tokens=max_tokens)
+    LocalmemApp(backend).run()
 
 
 @click.command()

@@ -36,7 +36,7 @@ def render_detail(detail) -> Text:
     out.append(f"since {when:%Y-%m-%d}", style="dim")
     if item.valid_to:
         out.append(f" until {item.valid_to:%Y-%m-%d}", style="dim")
-    out.append(f" · id {item.id}\n", style="dim")
+    out.append("\n")
     if detail.successor is not None:
         out.append(f"replaced by: {detail.successor.text}\n", style="yellow")
     out.append("\nHistory\n", style="bold underline")

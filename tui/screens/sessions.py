@@ -15,7 +15,7 @@ from localmem.tui.screens.dialogs import TextDialog
 class SessionsScreen(Screen[str | None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("enter", "resume", "Resume", show=False),
+        Binding("enter", "resume", "Resume"),
         Binding("r", "rename", "Rename"),
         Binding("/", "focus_search", "Search"),
     ]
@@ -56,7 +56,9 @@ class SessionsScreen(Screen[str | None]):
             table.add_row(s.title, str(s.message_count), s.memory_mode, when, key=s.id)
         query = self.query_one("#session-search", Input).value
         empty = "" if sessions else ("No chat matches." if query else "No saved chats yet (chats with memory on are saved).")
-        self.query_one("#session-empty", Static).update(empty)
+        note = self.query_one("#session-empty", Static)
+        note.update(empty)
+        note.display = bool(empty)
 
     @on(Input.Changed, "#session-search")
     def search(self, event: Input.Changed) -> None:

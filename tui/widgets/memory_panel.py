@@ -20,7 +20,7 @@ class EventRow(Horizontal):
         self.event, self.text, self.previous = event, text, previous
 
     def compose(self):
-        yield Label(f" {self.event} ", classes=f"badge badge-{self.event.lower()}")
+        yield Label(self.event, classes=f"badge badge-{self.event.lower()}")
         body = Text(self.text)
         if self.previous:
             body.append(f"\nwas: {self.previous}", style="dim strike")

@@ -47,9 +47,16 @@ def make_app(mem: Memory, runtime: FakeRuntime | None = None, **kwargs) -> tuple
 
 
 async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish and their messages be handled (no sleeping)."""
+    """Let workers and background extractions finish and their messages be handled (no sleeping)."""
+    import asyncio
+    from concurrent.futures import wait
+
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
+        chat = next(s for s in pilot.app.screen_stack if isinstance(s, ChatScreen))
+        pending = [f for f in chat.background if not f.done()]
+        if pending:
+            await asyncio.to_thread(wait, pending)
         await pilot.pause()
 
 
@@ -62,12 +69,10 @@ async def send(pilot, text: str, *, wait: bool = True) -> None:
         await settle(pilot)
 
 
-async def until(pilot, condition, rounds: int = 200) -> None:
-    for _ in range(rounds):
-        if condition():
-            return
+async def until(pilot, condition) -> None:
+    """Process messages until ``condition()`` holds (a worker thread is making progress)."""
+    while not condition():
         await pilot.pause()
-    raise AssertionError("condition never became true")
 
 
 def status_text(app) -> str:
@@ -123,7 +128,9 @@ async def test_the_reply_never_waits_for_extraction(mem: Memory):
         await settle(pilot)
         await send(pilot, "I live in Lyon", wait=False)
         screen = app.screen
-        await until(pilot, lambda: screen.replying is None)  # the reply finished
+        await app.workers.wait_for_complete()  # the reply worker ends with the reply ...
+        await pilot.pause()
+        assert screen.replying is None
         assert app.screen.query_one(AssistantMessage).text == "I hear you. Tell me **more**."
         assert "Remembering" in str(app.screen.query_one("#memory-state").render())
         assert panel_rows(app) == []
@@ -440,3 +447,57 @@ async def test_every_screen_opens_at_80x24_in_light_and_dark(mem: Memory, theme:
             await pilot.press("escape")
             await settle(pilot)
             assert isinstance(app.screen, ChatScreen)
+
+
+async def test_messages_left_pending_are_remembered_at_the_next_start(mem: Memory):
+    from localmem.store.scope import Scope
+
+    mem.store.log_messages(Scope.of("ana", session_id="s0"), [("user", "My sister is called Ines", {})],
+                           pending=True)  # the app quit while this was being extracted
+    rt = FakeRuntime(facts={"ines": [memory("User's sister is named Ines", category="relationships")]})
+    app, _, _ = make_app(mem, rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "From last time" in str(app.screen.query_one("#memory-state").render())
+        assert panel_rows(app) == [("ADD", "User's sister is named Ines")]
+    assert mem.store.pending_messages(user_id="ana") == []
+
+
+def test_quitting_never_waits_for_a_running_extraction(mem: Memory):
+    rt = FakeRuntime()
+    backend = Backend(user_id="ana", db_path=str(mem.path), runtime_factory=lambda name: rt)
+    backend.start()
+    held, release = threading.Event(), threading.Event()
+
+    def extraction():
+        with rt.lock:
+            held.set()
+            release.wait()
+
+    worker = threading.Thread(target=extraction)
+    worker.start()
+    held.wait()
+    backend.close()  # returns at once: nothing is closed under the running extraction
+    assert not rt.closed
+    release.set()
+    worker.join()
+    backend.close()
+    assert rt.closed
+
+
+async def test_quitting_stops_a_running_reply_and_frees_the_model(mem: Memory):
+    rt = FakeRuntime(replies=[["one ", "two ", "three ", "four"]])
+    rt.gate = threading.Event()
+    app, _, _ = make_app(mem, rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await send(pilot, "Tell me a long story", wait=False)
+        first = app.screen.query_one(AssistantMessage)
+        await until(pilot, lambda: first.text == "one ")
+        app.workers.cancel_all()  # what quitting does to workers
+        rt.gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert first.text == "one two "  # stopped at the next chunk
+        assert rt.lock.acquire(blocking=False)  # the model is free again
+        rt.lock.release()

@@ -152,11 +152,30 @@ class Backend:
             context_size=n_ctx)
 
     def close(self) -> None:
-        if self.assistant is not None and hasattr(self.assistant.runtime, "close"):
-            with self.assistant.runtime.lock:
-                self.assistant.runtime.close()
-        if self._memory is not None and self._owns_memory:
-            self._memory.close()
+        """Release the model and the store, without waiting for a running extraction: its
+        message was logged as pending first and is remembered at the next start (``catch_up``)."""
+        runtime = self.assistant.runtime if self.assistant is not None else None
+        if runtime is not None and not runtime.lock.acquire(blocking=False):
+            return  # busy: the process exit frees everything, SQLite's WAL keeps what was committed
+        try:
+            if runtime is not None and hasattr(runtime, "close"):
+                runtime.close()
+            if self._memory is not None and self._owns_memory:
+                self._memory.close()
+        finally:
+            if runtime is not None:
+                runtime.lock.release()
+
+    def pending(self) -> int:
+        """How many of this user's messages still wait for extraction (e.g. the app quit early)."""
+        return len(self.memory.store.pending_messages(user_id=self.user_id, limit=1000))
+
+    def catch_up(self) -> list:
+        """Remember messages left pending (a quit during extraction, a parked model failure)."""
+        self.ensure_model()
+        assert self.assistant is not None
+        results = self.assistant.reprocess(user_id=self.user_id)
+        return [e for r in results for e in r.events]
 
     # -- chat --------------------------------------------------------------------------------------
     def set_memory_mode(self, mode: MemoryMode) -> ChatStatus:

@@ -44,6 +44,13 @@ class MemoryEventsReady(Message):
 
 
 @dataclass
+class CatchUp(Message):
+    """Messages left pending last time are being remembered (``events`` None) or were (a list)."""
+
+    events: list[Any] | None
+
+
+@dataclass
 class StatusChanged(Message):
     status: Any
 

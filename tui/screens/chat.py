@@ -9,6 +9,7 @@ thread; the same worker waits for it after the reply and posts ``MemoryEventsRea
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,8 +17,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
 
-from localmem.tui.messages import MemoryEventsReady, Notice, ReplyChunk, ReplyFinished, ReplyStarted, StatusChanged
+from localmem.tui.messages import (CatchUp, MemoryEventsReady, Notice, ReplyChunk, ReplyFinished, ReplyStarted,
+                                   StatusChanged)
 from localmem.tui.widgets.chat_log import AssistantMessage, ChatLog
 from localmem.tui.widgets.memory_panel import MemoryPanel
 from localmem.tui.widgets.status_line import StatusLine
@@ -55,6 +58,7 @@ class ChatScreen(Screen):
         self._reply_lock = threading.Lock()
         self.replying: int | None = None
         self.last_extraction: int | None = None
+        self.background: list[Future] = []  # extractions running outside textual's workers
 
     @property
     def backend(self):
@@ -82,46 +86,91 @@ class ChatScreen(Screen):
             self.post_message(Notice(f"could not start: {exc}"))
             return
         self.post_message(StatusChanged(status))
+        if self.backend.memory_mode == "on" and self.backend.pending():
+            self.post_message(CatchUp(None))
+            # like extraction after a reply, in a daemon thread: quitting never waits for it
+            done: Future = Future()
+            self.background.append(done)
+            threading.Thread(target=self._catch_up, args=(done,), name="localmem-catch-up", daemon=True).start()
+
+    def _catch_up(self, done: Future) -> None:
+        try:
+            events = self.backend.catch_up()
+        except Exception as exc:
+            self._post(Notice(f"could not remember earlier messages yet: {exc}", "warning"))
+            done.set_exception(exc)
+            return
+        self._post(CatchUp(events))
+        done.set_result(events)
+
+    def _post(self, message) -> None:
+        """Post from a thread that may outlive the app (extraction finishing after a quit)."""
+        try:
+            self.post_message(message)
+        except RuntimeError:
+            pass
+
+    def _acquire_model(self, cancel: threading.Event):
+        """The model's lock, waited for while still wanted (a newer prompt or quitting gives up)."""
+        self.backend.ensure_model()
+        lock = self.backend.assistant.runtime.lock
+        worker = get_current_worker()
+        while not lock.acquire(timeout=0.1):
+            if cancel.is_set() or worker.is_cancelled:
+                return None
+        return lock
 
     @work(thread=True, group="reply")
     def run_reply(self, text: str, reply_id: int, cancel: threading.Event) -> None:
         backend = self.backend
-        reply = None
+        worker = get_current_worker()
         with self._reply_lock:  # the previous reply has closed its stream before this one starts
-            if cancel.is_set():
-                self.post_message(ReplyFinished(reply_id, "", None, stopped=True))
-                return
             try:
-                stream = backend.reply(text)
+                lock = None if cancel.is_set() else self._acquire_model(cancel)
             except Exception as exc:
                 self.post_message(ReplyFinished(reply_id, "", None, error=str(exc)))
                 return
-            self.post_message(ReplyStarted(reply_id, list(stream.memories)))
-            pieces = iter(stream)
-            stopped, error = False, None
-            try:
-                for piece in pieces:
-                    self.post_message(ReplyChunk(reply_id, piece))
-                    if cancel.is_set():
-                        stopped = True
-                        break
-            except Exception as exc:
-                error = str(exc)
+            if lock is None:
+                self.post_message(ReplyFinished(reply_id, "", None, stopped=True))
+                return
+            try:  # the model's lock is held until the reply is done: extraction runs after it
+                try:
+                    stream = backend.reply(text)
+                except Exception as exc:
+                    self.post_message(ReplyFinished(reply_id, "", None, error=str(exc)))
+                    return
+                self.post_message(ReplyStarted(reply_id, list(stream.memories)))
+                pieces = iter(stream)
+                stopped, error = False, None
+                try:
+                    for piece in pieces:
+                        self.post_message(ReplyChunk(reply_id, piece))
+                        if cancel.is_set() or worker.is_cancelled:
+                            stopped = True
+                            break
+                except Exception as exc:
+                    error = str(exc)
+                finally:
+                    stream.close()  # inner stream first (it owns the llama.cpp call), then ours
+                    pieces.close()
+                reply = stream.reply
             finally:
-                stream.close()  # releases the model at once (inner stream first, then ours)
-                pieces.close()
-            reply = stream.reply
+                lock.release()
             self.post_message(ReplyFinished(reply_id, reply.text if reply else "", backend.status(),
                                             stopped=stopped, error=error))
         if reply is not None and reply.extraction is not None:
-            try:
-                result = reply.extraction.result()
-            except Exception as exc:
-                self.post_message(MemoryEventsReady(reply_id, error=str(exc)))
-                return
-            if result is not None:
-                self.post_message(MemoryEventsReady(reply_id, list(result.events), error=result.error,
-                                                    parked=result.parked))
+            # reported when the Assistant's extraction thread finishes; this worker ends now
+            self.background.append(reply.extraction)
+            reply.extraction.add_done_callback(lambda future: self._extracted(reply_id, future))
+
+    def _extracted(self, reply_id: int, future) -> None:
+        try:
+            result = future.result()
+        except Exception as exc:
+            self._post(MemoryEventsReady(reply_id, error=str(exc)))
+            return
+        if result is not None:
+            self._post(MemoryEventsReady(reply_id, list(result.events), error=result.error, parked=result.parked))
 
     @work(thread=True, group="control")
     def run_control(self, fn, *args) -> None:
@@ -188,6 +237,13 @@ class ChatScreen(Screen):
             await panel.show_failure(message.error or "malformed model output")
         else:
             await panel.show_events(message.events)
+
+    async def on_catch_up(self, message: CatchUp) -> None:
+        panel = self.query_one(MemoryPanel)
+        if message.events is None:
+            await panel.reset("Remembering messages from last time…")
+        elif self.last_extraction is None and self._seq == 0:  # nothing newer on the panel yet
+            await panel.show_events(message.events, heading="From last time:")
 
     def on_status_changed(self, message: StatusChanged) -> None:
         self.query_one(StatusLine).show(message.status, replying=self.replying is not None)

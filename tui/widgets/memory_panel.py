@@ -60,12 +60,12 @@ class MemoryPanel(VerticalScroll):
         note = "" if recalled is None else f"{recalled} memor{'y' if recalled == 1 else 'ies'} recalled for the reply"
         self.query_one("#recalled", Static).update(note)
 
-    async def show_events(self, events) -> None:
+    async def show_events(self, events, heading: str = "Last message:") -> None:
         await self._clear_events()
         if not events:
             self.set_state("Nothing new to remember from the last message.")
             return
-        self.set_state("Last message:")
+        self.set_state(heading)
         rows = [EventRow(e.event.value, e.memory.text, e.previous_text) for e in events]
         await self.mount_all(rows, before=self.query_one("#recalled"))
 

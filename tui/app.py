@@ -25,7 +25,7 @@ from localmem.tui.screens.chat import MODES, ChatScreen
 class LocalmemApp(App):
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "localmem"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]  # in the palette too
 
     def __init__(self, backend: Backend, *, theme: str | None = None):
         super().__init__()

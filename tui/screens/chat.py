@@ -42,9 +42,9 @@ def reply_meta(status, *, stopped: bool = False, error: str | None = None) -> st
 class ChatScreen(Screen):
     BINDINGS = [
         Binding("ctrl+n", "new_chat", "New"),
-        Binding("ctrl+o", "sessions", "Sessions"),
+        Binding("ctrl+o", "sessions", "Chats"),
         Binding("ctrl+b", "memories", "Memories"),
-        Binding("ctrl+t", "cycle_memory", "Memory mode"),
+        Binding("ctrl+t", "cycle_memory", "Mode"),
         Binding("ctrl+l", "choose_model", "Model"),
         Binding("ctrl+g", "toggle_adapters", "Adapters", show=False),
         Binding("escape", "stop_reply", "Stop reply", show=False),

@@ -2,8 +2,11 @@
 
 A reply streams from a thread worker that posts ``ReplyChunk`` messages; a new prompt sets the
 running reply's cancel flag, and the worker closes its stream at the next chunk (the partial reply
-is kept and marked stopped). Extraction of the user's message runs in the Assistant's background
-thread; the same worker waits for it after the reply and posts ``MemoryEventsReady`` to the panel.
+is kept and marked stopped). The worker holds the model's lock only while the reply is wanted, so
+quitting or a newer prompt never waits for it. Extraction of the user's message runs in the
+Assistant's background thread after the reply; its future's callback posts ``MemoryEventsReady``
+to the panel (no worker waits for it, so quitting never waits either: a message whose extraction
+did not finish stays pending and is remembered at the next start).
 """
 
 from __future__ import annotations
@@ -90,7 +93,7 @@ class ChatScreen(Screen):
             self.post_message(CatchUp(None))
             # like extraction after a reply, in a daemon thread: quitting never waits for it
             done: Future = Future()
-            self.background.append(done)
+            self.background = [f for f in self.background if not f.done()] + [done]
             threading.Thread(target=self._catch_up, args=(done,), name="localmem-catch-up", daemon=True).start()
 
     def _catch_up(self, done: Future) -> None:
@@ -160,7 +163,7 @@ class ChatScreen(Screen):
                                             stopped=stopped, error=error))
         if reply is not None and reply.extraction is not None:
             # reported when the Assistant's extraction thread finishes; this worker ends now
-            self.background.append(reply.extraction)
+            self.background = [f for f in self.background if not f.done()] + [reply.extraction]
             reply.extraction.add_done_callback(lambda future: self._extracted(reply_id, future))
 
     def _extracted(self, reply_id: int, future) -> None:

@@ -91,6 +91,7 @@ class LoadSettings(Strict):
     flash_attn: bool = False
     use_mmap: bool = True
     seed: int = 0
+    prompt_cache_mb: int = Field(256, ge=0, description="KV states kept per adapter for prompt-prefix reuse; 0 = off")
 
 
 class SamplingSettings(Strict):

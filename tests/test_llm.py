@@ -110,12 +110,37 @@ def test_adapter_changes_output_and_switching_back_restores_base_exactly(runtime
     assert runtime.chat(ask, adapter="test-tiny", max_tokens=20, **GREEDY).text == tuned.text
 
 
-def test_switch_invalidates_the_prompt_cache(runtime: Runtime):
+def test_switch_never_reuses_a_state_computed_under_other_weights(runtime: Runtime):
     ask = [{"role": "system", "content": "Be brief. " * 30}, {"role": "user", "content": "Hi"}]
     runtime.chat(ask, max_tokens=2, **GREEDY)
-    assert runtime.chat(ask, max_tokens=2, **GREEDY).stats.cached_tokens > 0
+    prefix = runtime.chat(ask, max_tokens=2, **GREEDY).stats.cached_tokens
+    assert prefix > 100
     switched = runtime.chat(ask, adapter="test-tiny", max_tokens=2, **GREEDY)
-    assert switched.stats.cached_tokens == 0
+    assert switched.stats.cached_tokens < prefix // 4  # at most the chat template's first tokens
+
+
+def test_each_adapter_keeps_its_own_prompt_states(runtime: Runtime):
+    """Alternating operations (base / adapter) re-evaluate only what follows their own cached prefix,
+    and a restored state gives exactly the output of a fresh evaluation."""
+    system = {"role": "system", "content": "Answer in one word. " * 25}
+    base_first = runtime.chat([system, {"role": "user", "content": "Colour of grass?"}], max_tokens=6, **GREEDY)
+    tuned_first = runtime.chat([system, {"role": "user", "content": "Colour of grass?"}], adapter="test-tiny",
+                               max_tokens=6, **GREEDY)
+    base_again = runtime.chat([system, {"role": "user", "content": "Colour of grass?"}], max_tokens=6, **GREEDY)
+    assert base_again.stats.cached_tokens >= base_first.stats.prompt_tokens - 1
+    assert base_again.text == base_first.text
+    tuned_again = runtime.chat([system, {"role": "user", "content": "Colour of snow?"}], adapter="test-tiny",
+                               max_tokens=6, **GREEDY)
+    assert tuned_again.stats.cached_tokens > 100
+    assert tuned_again.stats.cached_tokens < tuned_again.stats.prompt_tokens
+    fresh = Runtime.from_registry("fast", n_ctx=2048, prompt_cache_mb=0)
+    try:
+        reference = fresh.chat([system, {"role": "user", "content": "Colour of snow?"}], adapter="test-tiny",
+                               max_tokens=6, **GREEDY)
+    finally:
+        fresh.close()
+    assert tuned_again.text == reference.text
+    assert tuned_first.stats.adapter == "test-tiny"
 
 
 def test_adapter_scale_zero_equals_base(runtime: Runtime):

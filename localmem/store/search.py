@@ -57,6 +57,7 @@ class SearchConfig:
     candidate_factor: int = 4  # ... or this many times ``depth``
     candidate_fraction: float = 0.005  # ... or this share of the user's memories (recall@10 0.99 at 100k)
     max_candidates: int = 2000  # ... but never more (the filter loop below still widens past it)
+    rescore_factor: int = 2  # the cache's int8 pre-ranking keeps this many times ``depth`` for float rescoring
     prefilter_max: int = 4096  # narrowing filters matching fewer rows than this: exact scan of them
 
 
@@ -67,16 +68,28 @@ class Hit:
     match: SearchMatch
 
 
-def fts_query(text: str, operator: str = "OR") -> str | None:
-    """An FTS5 query joining the text's content words with ``operator`` (each word quoted, so no
-    FTS syntax leaks in); None when the text has no content words."""
+def content_words(text: str) -> list[str]:
+    """The text's distinct content words (lower case, stopwords and single letters dropped), at most 32."""
     words, seen = [], set()
     for word in _WORD.findall(text.lower()):
         if word in STOPWORDS or word in seen or (len(word) < 2 and not word.isdigit()):
             continue
         seen.add(word)
-        words.append(f'"{word}"')
-    return f" {operator} ".join(words[:32]) if words else None
+        words.append(word)
+    return words[:32]
+
+
+def fts_query(text: str | list[str], operator: str = "OR") -> str | None:
+    """An FTS5 query joining the text's content words with ``operator`` (each word quoted, so no
+    FTS syntax leaks in); None when the text has no content words."""
+    words = content_words(text) if isinstance(text, str) else text
+    return f" {operator} ".join(f'"{word}"' for word in words) if words else None
+
+
+def indexed_words(db: sqlite_utils.Database, words: list[str]) -> list[str]:
+    """The words that occur in at least one memory (one index probe each, ~0.1 ms)."""
+    return [w for w in words if db.conn.execute(
+        "SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT 1", [f'"{w}"']).fetchone()]
 
 
 def text_ranking(db: sqlite_utils.Database, query: str, scope: Scope, filters: SearchFilters | None,
@@ -84,20 +97,23 @@ def text_ranking(db: sqlite_utils.Database, query: str, scope: Scope, filters: S
     """Up to ``n`` ``(seq, bm25)`` best first (bm25 sign flipped: higher is better).
 
     FTS5 computes BM25 for every document matching the query, so the cost follows the matching
-    postings. Memories containing all the query's words are ranked first; only when there are
-    fewer than ``n`` of them is the any-word query run (which they would have topped anyway:
-    identical top 50 on the benchmark queries, 2.5x less work at 100k memories).
+    postings. Words that occur in no memory are dropped first (they score nothing; left in, they
+    empty the all-words query: "does anyone I know do yoga?" found no memory containing "anyone").
+    Memories containing all the remaining words are ranked first; only when there are fewer than
+    ``n`` of them is the any-word query run (which they would have topped anyway: identical top 50
+    on the benchmark queries, 2.5x less work at 100k memories).
     """
-    any_word = fts_query(query, "OR")
-    if any_word is None:
+    words = content_words(query)
+    if len(words) > 1:
+        words = indexed_words(db, words)
+    if not words:
         return []
     where, params = memory_where(scope, filters)
-    all_words = fts_query(query, "AND")
-    if all_words != any_word:
-        ranked = _bm25(db, all_words, where, params, n)
+    if len(words) > 1:
+        ranked = _bm25(db, fts_query(words, "AND"), where, params, n)
         if len(ranked) >= n:
             return ranked
-    return _bm25(db, any_word, where, params, n)
+    return _bm25(db, fts_query(words, "OR"), where, params, n)
 
 
 def _bm25(db: sqlite_utils.Database, match: str, where: str, params: list, n: int) -> list[tuple[int, float]]:
@@ -152,20 +168,42 @@ def vector_ranking(db: sqlite_utils.Database, query: np.ndarray, scope: Scope,
     k = min(max(k, int(size * config.candidate_fraction)), config.max_candidates)
     while True:
         if index == "cache":
-            seqs, complete = cache.candidates(db, scope.user_id, query, k, model_id)
+            seqs, complete = cache.preranked(db, scope.user_id, query, k, model_id)
         else:
             seqs = vectors.index_candidates(db, scope.user_id, query, statuses(filters), k)
             complete = len(seqs) < k
         if not seqs:
             return []
-        marks = ", ".join("?" * len(seqs))
-        # Candidates first (CROSS JOIN fixes the loop order), then the scope/filter check per row.
-        found = vectors.float_rows(
-            db, f"FROM memory_vectors v CROSS JOIN memories m ON m.seq = v.seq WHERE v.seq IN ({marks}) AND {where}",
-            [*seqs, *params])
+        if index == "cache":
+            # Pre-ranked in memory (int8): only the best that pass the filters are read as floats.
+            kept = _passing_in_order(db, seqs, where, params, want=config.rescore_factor * n)
+            found = vectors.float_rows(db, f"FROM memory_vectors v WHERE v.seq IN ({', '.join('?' * len(kept))})",
+                                       kept) if kept else (kept, None)
+        else:
+            # Candidates first (CROSS JOIN fixes the loop order), then the scope/filter check per row.
+            found = vectors.float_rows(
+                db, f"FROM memory_vectors v CROSS JOIN memories m ON m.seq = v.seq "
+                    f"WHERE v.seq IN ({', '.join('?' * len(seqs))}) AND {where}", [*seqs, *params])
         if len(found[0]) >= n or complete:
-            return vectors.rank(*found, query, n)
+            return vectors.rank(*found, query, n) if len(found[0]) else []
         k *= 4  # too few candidates passed the filters: widen the net
+
+
+def _passing_in_order(db: sqlite_utils.Database, seqs: list[int], where: str, params: list,
+                      want: int) -> list[int]:
+    """The first ``want`` of ``seqs`` (in order) whose rows pass ``where``, checked by primary key in
+    batches."""
+    kept: list[int] = []
+    batch = max(2 * want, 64)
+    for start in range(0, len(seqs), batch):
+        chunk = seqs[start:start + batch]
+        marks = ", ".join("?" * len(chunk))
+        ok = {r[0] for r in db.conn.execute(
+            f"SELECT m.seq FROM memories m NOT INDEXED WHERE m.seq IN ({marks}) AND {where}", [*chunk, *params])}
+        kept += [seq for seq in chunk if seq in ok]
+        if len(kept) >= want:
+            return kept[:want]
+    return kept
 
 
 def fuse(rankings: list[tuple[str, float, list[tuple[int, float]]]], rrf_k: float,

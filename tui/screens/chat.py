@@ -49,7 +49,7 @@ class ChatScreen(Screen):
         Binding("ctrl+b", "memories", "Memories"),
         Binding("ctrl+t", "cycle_memory", "Mode"),
         Binding("ctrl+l", "choose_model", "Model"),
-        Binding("ctrl+g", "toggle_adapters", "Adapters", show=False),
+        Binding("ctrl+g", "toggle_adapters", "Adapters"),
         Binding("escape", "stop_reply", "Stop reply", show=False),
     ]
 
@@ -73,7 +73,7 @@ class ChatScreen(Screen):
             yield MemoryPanel(id="memory-panel")
         yield Input(placeholder="Message (Enter sends; a new message stops a running reply)", id="prompt")
         yield StatusLine(id="status-line")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#prompt", Input).focus()

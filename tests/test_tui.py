@@ -501,3 +501,22 @@ async def test_quitting_stops_a_running_reply_and_frees_the_model(mem: Memory):
         assert first.text == "one two "  # stopped at the next chunk
         assert rt.lock.acquire(blocking=False)  # the model is free again
         rt.lock.release()
+
+
+async def test_resuming_a_long_chat_draws_only_the_newest_messages(mem: Memory):
+    from localmem.sessions import ChatSessions
+    from localmem.store.scope import Scope
+    from localmem.tui.screens.chat import RESUME_SHOWN
+
+    session = ChatSessions(mem).start(user_id="ana", title="A long one")
+    turns = [("user" if i % 2 == 0 else "assistant", f"message {i}", {}) for i in range(RESUME_SHOWN + 20)]
+    mem.store.log_messages(Scope.of("ana", session_id=session.id), turns, pending=False)
+    app, _, _ = make_app(mem)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.resume(session.id)
+        await settle(pilot)
+        log = app.screen.query_one(ChatLog)
+        texts = [w.text for w in log.children if isinstance(w, (UserMessage, AssistantMessage))]
+        assert len(texts) == RESUME_SHOWN and texts[-1] == f"message {RESUME_SHOWN + 19}"
+        assert "20 earlier messages" in str(log.query_one(".earlier-note").render())

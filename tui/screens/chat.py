@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from localmem.tui.messages import (CatchUp, MemoryEventsReady, Notice, ReplyChunk, ReplyFinished, ReplyStarted,
@@ -29,6 +29,7 @@ from localmem.tui.widgets.memory_panel import MemoryPanel
 from localmem.tui.widgets.status_line import StatusLine
 
 MODES = ("on", "read-only", "off")
+RESUME_SHOWN = 100  # messages drawn when a chat is resumed (the newest)
 
 
 def reply_meta(status, *, stopped: bool = False, error: str | None = None) -> str:
@@ -339,7 +340,12 @@ class ChatScreen(Screen):
     async def _show_session(self, session, messages) -> None:
         log = self.query_one(ChatLog)
         await log.clear()
-        for m in messages:
+        shown = [m for m in messages if m.role in ("user", "assistant")]
+        if len(shown) > RESUME_SHOWN:
+            await log.mount(Static(f"… {len(shown) - RESUME_SHOWN} earlier messages (all kept in memory)",
+                                   classes="earlier-note"))
+            shown = shown[-RESUME_SHOWN:]
+        for m in shown:
             if m.role == "user":
                 await log.add_user(m.content)
             elif m.role == "assistant":

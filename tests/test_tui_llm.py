@@ -54,7 +54,7 @@ def test_localmem_chat_opens_the_app_in_a_terminal(localmem_home: Path):
             chunk = os.read(main, 65536)
             assert chunk, f"the app exited before it was ready: {seen[-2000:]!r}"
             seen += chunk
-        assert b"Memories" in seen and b"Chats" in seen  # the footer's key bindings
+        assert b"Chats" in seen and b"Model" in seen  # the footer's key bindings
         os.write(main, b"\x11")  # Ctrl+Q
         assert proc.wait() == 0
     finally:

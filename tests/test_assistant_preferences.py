@@ -85,7 +85,7 @@ def test_opposite_profiles_get_opposite_instructions(mem: Memory):
     brief, detailed = CapturingRuntime(), CapturingRuntime()
     a = Assistant(mem, runtime=brief, extraction="blocking")
     b = Assistant(mem, runtime=detailed, extraction="blocking")
-    for text in ["hey, short answers pls lol", "just the answer, no need to explain", "what's DNS?"]:
+    for text in ["hey, short answers pls lol", "just the answer, no need to explain", "ok cool so what's DNS dude?"]:
         a.chat(text, user_id="kim")
     for text in ["Could you kindly explain this in detail?", "I would appreciate a thorough answer.",
                  "What is DNS?"]:

@@ -44,7 +44,7 @@ EXPLICIT_RULES: list[tuple[str, float, re.Pattern[str]]] = [
         r"\btoo (long|verbose|wordy|much text)\b", r"\bless (detail|verbose|wordy|text)\b", r"\bjust the (answer|gist|number|facts)\b",
         r"\bshort (answer|version|reply)\b", r"\b(quick|short) (answer|summary|version)\b", r"\bget to the point\b",
         r"\b(no need to|don'?t) (explain|elaborate)\b", r"\bskip the (details|explanation)\b", r"\bsum(marise|marize| it) up\b",
-        r"\bsummary\b", r"\bone-liner\b", r"\byes or no\b", r"\bshort and sweet\b")),
+        r"\bsummary\b", r"\bone-liner\b", r"\byes or no\b", r"\bshort and sweet\b", r"\breal(ly)? quick\b")),
     ("length", HIGH, _rx(
         r"\bmore (detail|details|depth|info|information)\b", r"\bin (great |more |full )?detail\b", r"\bdetailed\b",
         r"\belaborate\b", r"\bexpand on\b", r"\bexplain (more|further|in depth|thoroughly|everything)\b",
@@ -76,7 +76,7 @@ EXPLICIT_RULES: list[tuple[str, float, re.Pattern[str]]] = [
                            r"\b(don'?t|do not|stop) (use|using) (bullet|lists?|bullets)\b")),
     ("structure", HIGH, _rx(r"\bbullet(s| points?)?\b", r"\b(as|in) a (list|table|checklist)\b", r"\bnumbered( list)?\b",
                             r"\bstep[- ]by[- ]step\b", r"\b(list|table) (of|with|format)\b", r"\boutline\b",
-                            r"\bin steps\b", r"\blist (them|the|all)\b")),
+                            r"\bin steps\b", r"\blist (them|the|all)\b", r"\btable\b")),
 ]
 
 _WORD = re.compile(r"[A-Za-z']+")
@@ -87,8 +87,8 @@ CASUAL = re.compile(r"\b(lol|lmao|haha+|hehe|gonna|wanna|gotta|kinda|sorta|u|ur|
 FORMAL = re.compile(r"\b(could you|would you|kindly|dear|furthermore|moreover|regarding|concerning|i would like|"
                     r"i would appreciate|thank you|please advise|sincerely|therefore|however|nevertheless|"
                     r"accordingly|hereby|pursuant|respectfully|grateful|i am writing|may i|shall|whom|"
-                    r"in addition|consequently|appreciate it if|be so kind)\b", re.IGNORECASE)
-FRIENDLY = re.compile(r"\b(thanks|thank you|thx|please|pls|appreciate|love|awesome|great|amazing|hi|hello|hey|"
+                    r"in addition|consequently|appreciate it if|be so kind|assistance|much appreciated)\b", re.IGNORECASE)
+FRIENDLY = re.compile(r"\b(thanks|thank you|thx|appreciate|love|awesome|great|amazing|hi|hello|hey|"
                       r"cheers|you're the best|wonderful|nice|glad)\b|:\)|:-\)|:D|<3", re.IGNORECASE)
 CONTRACTION = re.compile(r"\b\w+'(s|re|ll|ve|d|m|t)\b|\b(dont|cant|wont|im|ive|thats|whats|isnt)\b", re.IGNORECASE)
 TECHNICAL = re.compile(
@@ -98,11 +98,11 @@ TECHNICAL = re.compile(
     r"quantiz\w*|embedding|transformer|backprop\w*|covariance|variance|bayesian|posterior|likelihood|"
     r"stochastic|polynomial|asymptotic|amortized|isomorphi\w*|topology|manifold|lemma|theorem|proof|"
     r"enzyme|genome|protein|molecule|quantum|entropy|thermodynamic\w*|differential|fourier|laplace|"
-    r"benchmark|regex|docker|kubernetes|git|python|rust|javascript|c\+\+|linux|syscall|mmap|simd|gpu|cpu)\b",
+    r"code|benchmark|regex|docker|kubernetes|git|python|rust|javascript|c\+\+|linux|syscall|mmap|simd|gpu|cpu)\b",
     re.IGNORECASE)
 CODE = re.compile(r"`[^`]+`|\w+\(\)|::|->|=>|\b[a-z]+_[a-z_]+\b|\b[a-z]+[A-Z]\w+\b|[{}\[\];]")
 EMOTIONS: dict[str, re.Pattern[str]] = {
-    "joy": re.compile(r"\b(happy|glad|excited|thrilled|delighted|love|loving|yay|great news|awesome|amazing|"
+    "joy": re.compile(r"\b(thanks so much|really helpful|so helpful|happy|glad|excited|thrilled|delighted|love|loving|yay|great news|awesome|amazing|"
                       r"wonderful|fantastic|can'?t wait|so good|proud|celebrat\w*|finally got|nailed it|woo+|"
                       r"hooray|ecstatic|joy|grateful|best day)\b|:\)|:D|😀|😃|😄|🎉|😊|❤️", re.IGNORECASE),
     "sadness": re.compile(r"\b(sad|unhappy|depressed|down|lonely|miss(ing)? (him|her|them|my)|lost (my|our)|"
@@ -141,8 +141,8 @@ def register(text: str) -> dict[str, int]:
     stripped = text.strip()
     return {
         "words": len(words),
-        "casual": len(CASUAL.findall(text)) + len(_EMOJI.findall(text)) + text.count("!!") + text.count("??")
-        + int(bool(stripped) and stripped[0].islower()),
+        "casual": len(CASUAL.findall(text)) + len(_EMOJI.findall(text)) + text.count("!!") + text.count("??"),
+        "lowercase_start": int(bool(stripped) and stripped[0].islower()),
         "formal": len(FORMAL.findall(text)),
         "friendly": len(FRIENDLY.findall(text)) + int("!" in text and "!!" not in text),
         "contractions": len(CONTRACTION.findall(text)),
@@ -152,7 +152,7 @@ def register(text: str) -> dict[str, int]:
 
 def _formality(reg: dict[str, int]) -> float | None:
     """Implicit formality in [0, 1] from register markers; None when there is no evidence either way."""
-    casual = reg["casual"] + 0.5 * reg["contractions"]
+    casual = reg["casual"] + 0.5 * (reg["contractions"] + reg["lowercase_start"])
     formal = reg["formal"]
     if casual == 0 and formal == 0:
         return None
@@ -166,7 +166,7 @@ def _distribution(labels: tuple[str, ...], scores: dict[str, float]) -> dict[str
 
 def _tone(reg: dict[str, int]) -> tuple[dict[str, float], float]:
     scores = {"neutral": 1.0, "friendly": 1.2 * reg["friendly"], "formal": 1.5 * reg["formal"],
-              "casual": 1.2 * reg["casual"] + 0.3 * reg["contractions"]}
+              "casual": 1.2 * reg["casual"] + 0.3 * (reg["contractions"] + reg["lowercase_start"])}
     marked = scores["friendly"] + scores["formal"] + scores["casual"] > 0
     return _distribution(CATEGORICAL["tone"], scores), TONE_WEIGHT if marked else NEUTRAL_TONE_WEIGHT
 
@@ -187,7 +187,8 @@ def from_message(text: str) -> PreferenceSignal:
     reg = register(text)
     formality = _formality(reg)
     if "formality" not in obs and formality is not None:
-        strength = min(IMPLICIT_FORMALITY_MAX, 0.2 * (reg["casual"] + reg["formal"] + 0.5 * reg["contractions"]))
+        strength = min(IMPLICIT_FORMALITY_MAX, 0.3 * (reg["casual"] + reg["formal"])
+                       + 0.1 * (reg["contractions"] + reg["lowercase_start"]))
         obs["formality"] = Observation(value=round(0.1 + 0.8 * formality, 4), weight=round(strength, 4),
                                        evidence=f"register: {reg['formal']} formal / {reg['casual']} casual markers")
     if "depth" not in obs and reg["technical"] >= 2:

@@ -47,7 +47,7 @@ CONTINUOUS_LABELS = ("length", "formality", "depth", "structure")
 DECISION_WEIGHT = 0.25  # an observation lighter than this counts as "no signal" in the accuracy test
 
 GRID = {"window": [2, 3, 4, 5, 6, 8, 10], "alpha": [0.7, 0.8, 0.85, 0.9, 0.95],
-        "threshold": [1.0, 1.5, 2.0, 2.5, 3.0, 4.0], "change_alpha": [0.0, 0.3, 0.6],
+        "threshold": [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0], "change_alpha": [0.0, 0.3, 0.6],
         "fusion": [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]}
 TUNE_SEED, TEST_SEED, PER_KIND = 1, 2, 100
 
@@ -156,12 +156,12 @@ def bench_tracking(plot: bool = True) -> dict:
     errors = {name: {kind: sim.mae(est, test, mask) for kind, mask in masks.items()} for name, est in estimators.items()}
     print("\ntracking error (MAE vs the true preference, test seeds, "
           f"{PER_KIND} users per kind, {sim.TURNS} turns)")
-    print(table(["estimator", *masks], [[name, *errs.values()] for name, errs in errors.items()]))
+    print(table(["estimator", *masks], [[name, *(f"{v:.4f}" for v in errs.values())] for name, errs in errors.items()]))
     detection = sim.detection(run, test)
     print("\nchange detection (abrupt switches; found if within "
           f"{sim.DETECT_WITHIN} turns): " + ", ".join(f"{k} {v:.3f}" for k, v in detection.items()))
     sweep = []
-    for tau in [0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0]:
+    for tau in [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0]:
         r = sim.track(test.obs, window=config.window, alpha=config.alpha, threshold=tau,
                       change_alpha=config.change_alpha)
         d = sim.detection(r, test)
@@ -169,7 +169,7 @@ def bench_tracking(plot: bool = True) -> dict:
         sweep.append({"threshold": tau, **d, "fused_mae": sim.mae(f, test)})
     print(table(["τ", "precision", "recall", "F1", "mean delay", "false alarms /100 turns", "fused MAE"],
                 [[s["threshold"], s["precision"], s["recall"], s["f1"], s["mean_delay"],
-                  s["false_alarms_per_100_turns"], s["fused_mae"]] for s in sweep]))
+                  s["false_alarms_per_100_turns"], f"{s['fused_mae']:.4f}"] for s in sweep]))
     top = sorted(grid, key=lambda r: r["objective"])[:10]
     result = {"chosen": chosen, "grid_size": len(grid), "top_configs": top, "component_best": own,
               "simulator_max_difference": worst, "mae": errors, "detection": detection, "threshold_sweep": sweep,
@@ -214,15 +214,14 @@ def _plot(users: sim.Users, run: sim.Run, plain: sim.Run, fused: np.ndarray, con
 
 
 # -- replies on the real model --------------------------------------------------------------------
-QUESTIONS = ["What is a black hole?", "How do I make a cup of tea?", "Why do we need sleep?",
-             "What does a database index do?", "How does a bicycle stay upright?"]
+QUESTIONS = ["What is a black hole?", "Why do we need sleep?", "What does a database index do?"]
 PROFILES = {
-    "none": [],
     "brief": ["Keep it short please, just the answer.", "too long, tl;dr", "brief answers please"],
     "detailed": ["Please explain in detail.", "Tell me more, go deeper.", "I like thorough, detailed answers."],
     "formal": ["Could you kindly use a formal, professional tone?", "I would appreciate a formal register.",
                "Be more formal, please."],
     "casual": ["hey keep it casual lol", "be more chill, talk like a friend", "yo no need to be formal dude"],
+    "none": [],
 }
 
 
@@ -234,12 +233,13 @@ def formality_score(text: str) -> float:
     return 100 * (reg["formal"] - reg["casual"] - 0.5 * reg["contractions"]) / max(1, reg["words"])
 
 
-def bench_replies(threads: int) -> dict:
+def bench_replies(threads: int, cap: int) -> dict:
     import tempfile
 
     from localmem.assistant import Assistant
     from localmem.llm import Runtime
     from localmem.memory import Memory
+    from localmem.preferences import render
 
     log = RESULTS / "pamu_replies.jsonl"
     done = {}
@@ -255,6 +255,8 @@ def bench_replies(threads: int) -> dict:
             for m in messages:
                 mem.observe_preferences(m, user_id=profile)
             assistant = Assistant(mem, runtime=rt, memory_mode="read-only")
+            # The profile's own limit, capped to keep the run short on a shared 2-core machine.
+            assistant.max_tokens = min(cap, render.max_tokens(mem.preferences(user_id=profile), rt.spec.sampling.max_tokens))
             for q in QUESTIONS:
                 if (profile, q) in done:
                     continue
@@ -279,7 +281,7 @@ def bench_replies(threads: int) -> dict:
     print(table(["profile", "replies", "max_tokens", "mean words", "formality score", "style line"],
                 [[p, s["replies"], s["max_tokens"], s["mean_words"], s["mean_formality"], s["style"]]
                  for p, s in summary.items()]))
-    return {"model": "fast", "threads": threads, "temperature": 0.0, "questions": QUESTIONS,
+    return {"model": "fast", "threads": threads, "temperature": 0.0, "max_tokens_cap": cap, "questions": QUESTIONS,
             "profiles": PROFILES, "summary": summary, "replies": list(done.values())}
 
 
@@ -288,6 +290,7 @@ def main() -> None:
     parser.add_argument("--parts", default="signals,tracking")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument("--cap", type=int, default=256, help="upper bound on max_tokens in the reply part")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     out = {}
@@ -298,7 +301,7 @@ def main() -> None:
     if out:
         print(f"\nwrote {write_result('pamu', out)}")
     if "replies" in parts:
-        print(f"\nwrote {write_result('pamu_replies', bench_replies(args.threads))}")
+        print(f"\nwrote {write_result('pamu_replies', bench_replies(args.threads, args.cap))}")
 
 
 if __name__ == "__main__":

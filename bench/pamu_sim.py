@@ -62,7 +62,7 @@ class Run:
 
 
 def track(obs: np.ndarray, *, window: int, alpha: float, threshold: float, change_alpha: float,
-          adapt: bool = True, variance_alpha: float = 0.9, variance_floor: float = 0.01,
+          adapt: bool = True, variance_alpha: float = 0.95, variance_floor: float = 0.0025, variance_clip: float = 2.0,
           initial_variance: float = 0.02, min_observations: int = 3, cooldown: int = 3) -> Run:
     n, turns = obs.shape
     sw_out, ema_out, fires_out = np.empty((n, turns)), np.empty((n, turns)), np.zeros((n, turns), bool)
@@ -79,7 +79,8 @@ def track(obs: np.ndarray, *, window: int, alpha: float, threshold: float, chang
             previous = ema
             ema = a * previous + (1 - a) * p
             delta = np.abs(sw - ema) / np.sqrt(var + variance_floor)
-            var = variance_alpha * var + (1 - variance_alpha) * (p - previous) ** 2
+            innovation = np.minimum((p - previous) ** 2, variance_clip ** 2 * var)
+            var = variance_alpha * var + (1 - variance_alpha) * innovation
             since = np.where(since >= 0, since + 1, since)
             fire = (delta > threshold) & (t + 1 >= min_observations) & ((since < 0) | (since > cooldown))
             if adapt:
@@ -134,7 +135,8 @@ def check_against_library(users: Users, config, count: int = 6) -> float:
 
     run = track(users.obs[:count], window=config.window, alpha=config.alpha, threshold=config.threshold,
                 change_alpha=config.change_alpha, variance_alpha=config.variance_alpha,
-                variance_floor=config.variance_floor, initial_variance=config.initial_variance,
+                variance_floor=config.variance_floor, variance_clip=config.variance_clip,
+                initial_variance=config.initial_variance,
                 min_observations=config.min_observations, cooldown=config.cooldown)
     fused = config.fusion * run.sw + (1 - config.fusion) * run.ema
     worst = 0.0

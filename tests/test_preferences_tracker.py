@@ -31,7 +31,8 @@ def test_window_ema_and_fusion_by_hand():
     # W=2, α=0.5, λ=0.5; p = 0.2, 0.4, 0.8 (weight 1).
     # t1: EMA = p1 = 0.2.  t2: a = 1 - max(0.5, 1/2) = 0.5 -> EMA 0.3; SW (0.2+0.4)/2 = 0.3.
     # t3: a = 1 - max(0.5, 1/3) = 0.5 -> EMA 0.55; SW (0.4+0.8)/2 = 0.6; fused 0.575.
-    config = TrackerConfig(window=2, alpha=0.5, fusion=0.5)
+    config = TrackerConfig(window=2, alpha=0.5, fusion=0.5, variance_alpha=0.9, variance_floor=0.01,
+                           variance_clip=10)
     state, results = run(config, [sig(length=0.2), sig(length=0.4), sig(length=0.8)])
     assert [r.long_term["length"] for r in results] == pytest.approx([0.2, 0.3, 0.55])
     assert [r.short_term["length"] for r in results] == pytest.approx([0.2, 0.3, 0.6])
@@ -72,7 +73,8 @@ def test_abrupt_switch_fires_a_change_and_the_long_term_estimate_catches_up():
     # W=2, α=0.9, τ=1, γ=0 (EMA snaps to SW on a change), six turns at 0.2 then 0.8.
     # σ² decays 0.02·0.9^5 = 0.0118098 over the flat turns; t7: a = 1 - max(0.1, 1/7),
     # EMA = 0.2 + 0.6/7 = 0.285714, SW = 0.5, Δ = 0.214286 / sqrt(0.0118098 + 0.01) = 1.45100.
-    config = TrackerConfig(window=2, alpha=0.9, threshold=1.0, change_alpha=0.0, cooldown=0, min_observations=3)
+    config = TrackerConfig(window=2, alpha=0.9, threshold=1.0, change_alpha=0.0, cooldown=0, min_observations=3, fusion=0.5,
+                           variance_alpha=0.9, variance_floor=0.01)
     state, results = run(config, [sig(length=0.2)] * 6 + [sig(length=0.8)])
     assert [r.changes for r in results[:6]] == [[]] * 6
     (change,) = results[6].changes
@@ -84,8 +86,16 @@ def test_abrupt_switch_fires_a_change_and_the_long_term_estimate_catches_up():
     assert state.change_points == [change] and state.dims["length"].last_change == change
 
 
+def test_a_jump_is_clipped_in_the_variance():
+    # σ²_1 = 0.02; t2 innovation (1.0 - 0.0)² = 1 is clipped at c²·σ² = 4·0.02 = 0.08:
+    # σ²_2 = 0.95·0.02 + 0.05·0.08 = 0.023 (unclipped it would be 0.069).
+    state, _ = run(TrackerConfig(), [sig(length=0.0), sig(length=1.0)])
+    assert state.dims["length"].variance == pytest.approx(0.023)
+
+
 def test_no_change_without_adaptation_keeps_the_plain_ema():
-    config = TrackerConfig(window=2, alpha=0.9, threshold=1.0, adapt_on_change=False, cooldown=0)
+    config = TrackerConfig(window=2, alpha=0.9, threshold=1.0, adapt_on_change=False, cooldown=0,
+                           variance_alpha=0.9, variance_floor=0.01)
     _, results = run(config, [sig(length=0.2)] * 6 + [sig(length=0.8)])
     assert results[6].changes and results[6].long_term["length"] == pytest.approx(0.2 + 0.6 / 7)
 
@@ -99,7 +109,7 @@ def test_stable_noisy_user_fires_no_change_with_defaults():
 
 
 def test_categorical_dimensions_use_probability_vectors():
-    config = TrackerConfig(window=2, alpha=0.5)
+    config = TrackerConfig(window=2, alpha=0.5, threshold=100, fusion=0.5)
     neutral = {"neutral": 1.0, "friendly": 0.0, "formal": 0.0, "casual": 0.0}
     casual = {"neutral": 0.0, "friendly": 0.0, "formal": 0.0, "casual": 1.0}
     _, results = run(config, [sig(tone=neutral), sig(tone=casual), sig(tone=casual)])

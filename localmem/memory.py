@@ -57,14 +57,18 @@ class MemoryConfig(BaseModel):
     embedding_variant: str | None = None  # fp32 | int8 (default: int8)
     embedding_threads: int | None = None  # default 1
     search: dict[str, Any] = {}
+    preferences: dict[str, Any] = {}  # localmem.preferences.TrackerConfig (W, alpha, fusion, threshold, ...)
 
 
 class Memory:
     """A memory store for one or many users, backed by one SQLite file."""
 
     def __init__(self, path: str | Path | None = None, *, embedder=None, busy_timeout: float = 10.0,
-                 vector_cache: bool = True, search_config: SearchConfig | None = None, llm: Any = None):
+                 vector_cache: bool = True, search_config: SearchConfig | None = None, llm: Any = None,
+                 preference_config: Any = None):
         self.store = Store(path, embedder=embedder, busy_timeout=busy_timeout, vector_cache=vector_cache)
+        self._preference_config = preference_config
+        self._prefs = None
         self.search_config = search_config or SearchConfig()
         # infer=True runs the extraction pipeline on this model (a registry name or a loaded
         # localmem.llm.Runtime); it is loaded on first use.
@@ -76,6 +80,9 @@ class Memory:
         try:
             cfg = config if isinstance(config, MemoryConfig) else MemoryConfig.model_validate(config or {})
             search_config = SearchConfig(**cfg.search)
+            from localmem.preferences import TrackerConfig
+
+            preference_config = TrackerConfig(**cfg.preferences)
         except (ValidationError, TypeError) as exc:
             raise InvalidInputError(f"invalid memory config: {exc}") from None
         embedder = None
@@ -84,7 +91,7 @@ class Memory:
 
             embedder = Embedder.default(variant=cfg.embedding_variant, threads=cfg.embedding_threads)
         return cls(cfg.path, embedder=embedder, busy_timeout=cfg.busy_timeout,
-                   vector_cache=cfg.vector_cache, search_config=search_config)
+                   vector_cache=cfg.vector_cache, search_config=search_config, preference_config=preference_config)
 
     @property
     def path(self) -> Path:
@@ -309,6 +316,50 @@ class Memory:
         from localmem.store import maintenance
 
         return maintenance.reindex(self.store)
+
+    # -- preferences (PAMU style tracking, localmem.preferences) --------------------------------
+    @property
+    def prefs(self):
+        """The ``PreferenceService`` behind the preference verbs (created on first use)."""
+        if self._prefs is None:
+            from pydantic import ValidationError as _VE
+
+            from localmem.preferences import TrackerConfig
+            from localmem.preferences.service import PreferenceService
+
+            config = self._preference_config
+            try:
+                if isinstance(config, dict):
+                    config = TrackerConfig(**config)
+            except _VE as exc:
+                raise InvalidInputError(f"invalid preference config: {exc}") from None
+            self._prefs = PreferenceService(self.store, config)
+        return self._prefs
+
+    def preferences(self, *, user_id: str):
+        """The user's ``PreferenceProfile``: fused, short-term and long-term value of every style
+        dimension, the last change points, and the communication-style memories beside them.
+        A user nothing was observed for gets the empty profile (``turns == 0``, neutral priors)."""
+        return self.prefs.profile(user_id=user_id)
+
+    def preference_history(self, *, user_id: str, limit: int | None = None):
+        """``[PreferenceSnapshot]``, one per tracked turn, oldest first (signal, SW, EMA, fused, Δ,
+        changes); ``[]`` for an unknown user."""
+        return self.prefs.history(user_id=user_id, limit=limit)
+
+    def observe_preferences(self, message: str, *, user_id: str, message_id: str | None = None,
+                            timestamp: datetime | str | float | None = None):
+        """Track one user message's style signals (the Assistant calls this for every message)."""
+        return self.prefs.observe(message, user_id=user_id, message_id=message_id, timestamp=timestamp)
+
+    def record_feedback(self, *, user_id: str, original: str | None = None, edited: str | None = None,
+                        comment: str | None = None, message_id: str | None = None,
+                        timestamp: datetime | str | float | None = None):
+        """Feedback on a reply: ``edited`` (the user's edit of it; ``original`` or the logged
+        reply's ``message_id`` gives what was edited) and/or a ``comment`` ("too long"). Stored
+        as given (``ReplyFeedback``) and turned into a preference turn."""
+        return self.prefs.feedback(user_id=user_id, original=original, edited=edited, comment=comment,
+                                   message_id=message_id, timestamp=timestamp)
 
 
 def _turns(messages: Any, base_metadata: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -159,8 +159,25 @@ def test_update_drops_the_date_the_model_copied_from_the_prompt():
     from localmem.ops.update import Neighbour, UpdateDecision, resolve
 
     shown = [Neighbour(memory_id="m1", text="User loves paneer", date="2023-05-08")]
-    merged = resolve(UpdateDecision(event="UPDATE", id=0, text="User loves paneer tikka (2023-05-08)"), "x", shown)
+    merged = resolve(UpdateDecision(event="UPDATE", id=0, text="User loves paneer tikka (2023-05-08)"),
+                     "User loves paneer tikka", shown)
     assert merged.text == "User loves paneer tikka" and merged.target_id == "m1"
+
+
+def test_lossy_answers_add_the_candidate_instead():
+    from localmem.ops.update import Neighbour, UpdateDecision, resolve
+
+    oslo = [Neighbour(memory_id="m1", text="User lives in Oslo", similarity=0.69)]
+    said_none = resolve(UpdateDecision(event="NONE", id=0), "User lives in Bergen", oslo)
+    assert said_none.event == "ADD" and said_none.text == "User lives in Bergen" and "NONE" in said_none.reason
+    lossy = resolve(UpdateDecision(event="UPDATE", id=0, text="User lives in Oslo and has a dog"),
+                    "User is vegetarian", oslo)
+    assert lossy.event == "ADD" and lossy.text == "User is vegetarian" and "dropped" in lossy.reason
+    hiking = [Neighbour(memory_id="m2", text="User likes hiking in the mountains", similarity=0.95)]
+    assert resolve(UpdateDecision(event="NONE", id=0), "User enjoys hiking in the mountains", hiking).event == "NONE"
+    richer = resolve(UpdateDecision(event="UPDATE", id=0, text="User likes hiking in the Alps with friends"),
+                     "User goes hiking in the Alps with friends", hiking)
+    assert richer.event == "UPDATE" and richer.target_id == "m2"
 
 
 def test_result_lists_the_candidates(mem: Memory):

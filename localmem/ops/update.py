@@ -6,6 +6,13 @@ time) or NONE (already known). Ids are mapped back in code; an id the model inve
 and the candidate is added instead, so a fact is never lost on a model error. Exact duplicates
 never reach the model (normalised-hash check), and with no neighbour close enough the candidate is
 added without a model call.
+
+Small models often answer NONE or UPDATE for memories that merely look alike ("lives in Bergen" vs
+"lives in Oslo"; an UPDATE whose merged text drops one of the two facts). Two checks in code keep
+such answers from losing a fact: NONE needs the candidate to be nearly the same memory (cosine
+>= ``NONE_MIN_SIMILARITY``, or all its content words in the existing text), and an UPDATE's merged
+text must keep most of the candidate's content words (the old text stays in the history: a
+correction may drop it). A failed check adds the candidate instead.
 """
 
 from __future__ import annotations
@@ -56,6 +63,10 @@ Output JSON: {"event": ..., "id": existing id or null, "text": merged text or nu
 
 SHORT_SYSTEM = "Update memory."
 
+NONE_MIN_SIMILARITY = 0.8  # "likes hiking" / "enjoys hiking" 0.95, "peanut allergy" / "allergic to peanuts" 0.89, Bergen / Oslo 0.69
+MERGE_MIN_COVERAGE = 0.75  # share of the candidate's content words an UPDATE's merged text must keep
+_FILLER = frozenset("user user's users is are was has have had the a an of to in on at and or for with as".split())
+
 
 def normalise(text: str) -> str:
     """The form used for exact-duplicate checks: lower case, single spaces, no trailing punctuation."""
@@ -82,8 +93,21 @@ def _strip_shown_date(text: str, shown: str | None) -> str:
     return text
 
 
+def content_words(text: str) -> set[str]:
+    """Lower-case words that carry the meaning (no filler, a plural "s" dropped)."""
+    words = re.findall(r"[\w']+", text.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w not in _FILLER}
+
+
+def coverage(part: str, whole: str) -> float:
+    """The share of ``part``'s content words that occur in ``whole`` (1.0 when it has none)."""
+    words = content_words(part)
+    return len(words & content_words(whole)) / len(words) if words else 1.0
+
+
 def resolve(decision: UpdateDecision, candidate: str, neighbours: Sequence[Neighbour]) -> Resolved:
-    """Map the model's answer back to real ids; reject invented ids (the candidate is added)."""
+    """Map the model's answer back to real ids; reject invented ids and lossy answers (the
+    candidate is added instead)."""
     if decision.event == "ADD":
         return Resolved(event="ADD", text=candidate)
     if decision.id is None or decision.id >= len(neighbours):
@@ -91,9 +115,16 @@ def resolve(decision: UpdateDecision, candidate: str, neighbours: Sequence[Neigh
                         reason=f"model answered {decision.event} with id {decision.id}, which it was not shown")
     target = neighbours[decision.id]
     if decision.event == "NONE":
+        if target.similarity < NONE_MIN_SIMILARITY and coverage(candidate, target.text) < 1.0:
+            return Resolved(event="ADD", text=candidate,
+                            reason=f"model answered NONE for memory {decision.id}, which says something else "
+                                   f"(similarity {target.similarity:.2f})")
         return Resolved(event="NONE", target_id=target.memory_id, text=target.text)
     if decision.event == "UPDATE":
         merged = _strip_shown_date((decision.text or "").strip(), target.date) or candidate
+        if coverage(candidate, merged) < MERGE_MIN_COVERAGE:
+            return Resolved(event="ADD", text=candidate,
+                            reason=f"model's UPDATE of memory {decision.id} dropped facts ({merged!r})")
         return Resolved(event="UPDATE", target_id=target.memory_id, text=merged)
     return Resolved(event="SUPERSEDE", target_id=target.memory_id, text=candidate)
 

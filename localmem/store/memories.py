@@ -239,7 +239,7 @@ def record_access(db: sqlite_utils.Database, counts: dict[int, tuple[int, dateti
 
 
 def known_user(db: sqlite_utils.Database, user_id: str) -> bool:
-    for table in ("memories", "messages"):
+    for table in ("memories", "messages", "preference_state"):
         if db.execute(f"SELECT 1 FROM {table} WHERE user_id = ? LIMIT 1", [user_id]).fetchone():
             return True
     return False

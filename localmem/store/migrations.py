@@ -173,6 +173,50 @@ def m007_extraction_failures(db: sqlite_utils.Database) -> None:
 
 
 @migration
+def m008_preference_signals(db: sqlite_utils.Database) -> None:
+    # PAMU preference tracking (localmem/preferences): the per-user tracker state, the full per-turn
+    # time series (signal, short/long-term and fused estimates, change flags) so a profile can be
+    # explained and plotted, and feedback on replies (edited replies, comments) kept as given.
+    db.execute("""
+        CREATE TABLE preference_state (
+            user_id TEXT PRIMARY KEY,
+            turns INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE preference_signals (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            user_id TEXT NOT NULL,
+            turn INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('message', 'feedback', 'edit')),
+            message_id TEXT,
+            signal TEXT NOT NULL,
+            short_term TEXT NOT NULL,
+            long_term TEXT NOT NULL,
+            fused TEXT NOT NULL,
+            delta TEXT NOT NULL,
+            changed TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (user_id, turn)
+        )""")
+    db.execute("""
+        CREATE TABLE reply_feedback (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            user_id TEXT NOT NULL,
+            message_id TEXT,
+            original TEXT,
+            edited TEXT,
+            comment TEXT,
+            created_at TEXT NOT NULL,
+            turn INTEGER NOT NULL
+        )""")
+    db.execute("CREATE INDEX reply_feedback_user ON reply_feedback (user_id, seq)")
+
+
+@migration
 def m009_chat_sessions(db: sqlite_utils.Database) -> None:
     # Chats of the terminal app: a title per session_id (messages keep their own session_id).
     db.execute("""

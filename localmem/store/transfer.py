@@ -144,6 +144,9 @@ def forget_user(store, user_id: str) -> dict[str, Any]:
         db.execute("DELETE FROM messages WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM extraction_failures WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM chat_sessions WHERE user_id = ?", [user_id])  # titles quote the user
+        from localmem.preferences.store import forget as forget_preferences
+
+        counts["preferences"] = forget_preferences(db, user_id)["preference_signals"]
     if store.cache is not None:
         store.cache.drop(user_id)
     counts.update(scrub(store))

@@ -503,6 +503,76 @@ async def test_quitting_stops_a_running_reply_and_frees_the_model(mem: Memory):
         rt.lock.release()
 
 
+async def test_preferences_show_short_and_long_term_with_change_points(mem: Memory):
+    from localmem.tui.screens.preferences import PreferencesScreen
+    from localmem.tui.widgets.preference_chart import DimensionChart
+
+    for text in ["hey explain docker real quick", "shorter please", "just the gist", "tl;dr pls",
+                 "Could you please give a detailed, thorough explanation of Kubernetes networking?",
+                 "Please elaborate in depth, with a long step-by-step walkthrough.",
+                 "Please describe ingress in full detail, covering every option."]:
+        mem.observe_preferences(text, user_id="ana")
+    profile = mem.preferences(user_id="ana")
+    app, _, _ = make_app(mem)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert isinstance(app.screen, PreferencesScreen)
+        charts = {c.dimension: str(c.render()) for c in app.screen.query(DimensionChart)}
+        assert set(charts) == set(profile.dimensions)
+        length = profile.dimensions["length"]
+        assert f"short {length.short_term:.2f}" in charts["length"]
+        assert f"long  {length.long_term:.2f}" in charts["length"]
+        changed = [d for d, s in profile.dimensions.items() if s.last_change is not None]
+        assert changed, "the switch from terse to detailed is a change point"
+        for name in changed:
+            assert "▲" in charts[name] and f"changed at turn {profile.dimensions[name].last_change.turn}" in charts[name]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ChatScreen)
+
+
+async def test_editing_the_last_reply_is_kept_and_moves_the_preferences(mem: Memory):
+    long_reply = ["Sure! Docker is a platform for containers. ", "It packages an application with its "
+                  "dependencies into an image, which runs the same everywhere. ", "Containers share the host "
+                  "kernel, so they start fast and use little memory, unlike virtual machines."]
+    rt = FakeRuntime(replies=[long_reply])
+    app, _, _ = make_app(mem, rt)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await send(pilot, "What is Docker?")
+        before = mem.preferences(user_id="ana").dimensions["length"].fused
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, TextDialog)
+        area = app.screen.query_one("#dialog-text")
+        assert area.text.startswith("Sure! Docker is a platform")
+        area.text = "Docker runs apps in containers."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        reply = app.screen.query_one(AssistantMessage)
+        assert reply.text == "Docker runs apps in containers."
+        assert "edited by you" in str(reply.query_one(".reply-meta").render())
+        after = mem.preferences(user_id="ana").dimensions["length"].fused
+        assert after < before
+        assert "length" in str(app.screen.query_one("#memory-state").render())
+    (fb,) = mem.prefs.feedback_log(user_id="ana")
+    assert fb.edited == "Docker runs apps in containers." and fb.original.startswith("Sure! Docker")
+    assert fb.message_id == [m.id for m in mem.messages(user_id="ana") if m.role == "assistant"][0]
+
+
+async def test_an_edit_is_refused_when_memory_is_not_on(mem: Memory):
+    app, _, _ = make_app(mem, memory_mode="off")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await send(pilot, "hello")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, ChatScreen)  # no dialog: nothing could be learnt
+        assert any("not stored" in n.message for n in app._notifications)
+
+
 async def test_resuming_a_long_chat_draws_only_the_newest_messages(mem: Memory):
     from localmem.sessions import ChatSessions
     from localmem.store.scope import Scope

@@ -88,3 +88,18 @@ def test_sessions_screen(snap_compare, mem: Memory):
         await settle(pilot)
 
     assert snap_compare(conversation_app(mem), terminal_size=SIZE, run_before=run_before)
+
+
+def test_preferences_screen(snap_compare, mem: Memory):
+    for text in ["hey explain docker real quick", "shorter please", "just the gist", "tl;dr pls",
+                 "Could you please give a detailed, thorough explanation of Kubernetes networking?",
+                 "Please elaborate in depth, with a long step-by-step walkthrough.",
+                 "Please describe ingress in full detail, covering every option."]:
+        mem.observe_preferences(text, user_id="ana", timestamp=FIXED)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+
+    assert snap_compare(conversation_app(mem), terminal_size=SIZE, run_before=run_before)

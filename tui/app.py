@@ -46,6 +46,10 @@ class LocalmemApp(App):
         yield SystemCommand("New chat", "Start a new conversation (Ctrl+N)", chat.action_new_chat)
         yield SystemCommand("Chats", "List, search, resume and rename saved chats (Ctrl+O)", chat.action_sessions)
         yield SystemCommand("Memories", "Browse, search, edit and export memories (Ctrl+B)", chat.action_memories)
+        yield SystemCommand("Preferences", "How you like to be answered, short and long term (F2)",
+                            chat.action_preferences)
+        yield SystemCommand("Edit last reply", "Rewrite the last reply as you wanted it; it is learnt from (Ctrl+R)",
+                            chat.action_edit_reply)
         for mode, what in zip(MODES, ("recall and remember", "recall only, store nothing",
                                       "a fresh start: neither recall nor store")):
             yield SystemCommand(f"Memory {mode}", f"This chat's memory: {what}",

@@ -222,6 +222,27 @@ class Backend:
             self.session = renamed
         return renamed
 
+    # -- preferences (PAMU) -----------------------------------------------------------------------
+    def preferences(self, limit: int = 60):
+        """The user's preference profile and the last ``limit`` turns of its history."""
+        return (self.memory.preferences(user_id=self.user_id),
+                self.memory.preference_history(user_id=self.user_id, limit=limit))
+
+    def edit_reply(self, message_id: str | None, original: str, edited: str) -> dict[str, tuple[float, float]]:
+        """Keep the user's edit of a reply and learn from it; returns what moved in the profile
+        (dimension -> (before, after) fused value, continuous dimensions only)."""
+        if self.memory_mode != "on":
+            raise ValueError(f"edits are kept and learnt from with memory on (this chat's memory is {self.memory_mode})")
+        before = self.memory.preferences(user_id=self.user_id)
+        self.memory.record_feedback(user_id=self.user_id, original=original, edited=edited, message_id=message_id)
+        after = self.memory.preferences(user_id=self.user_id)
+        moved = {}
+        for name, state in after.dimensions.items():
+            old = before.dimensions[name].fused
+            if not isinstance(state.fused, dict) and abs(float(state.fused) - float(old)) >= 0.005:
+                moved[name] = (float(old), float(state.fused))
+        return moved
+
     # -- memory browser ---------------------------------------------------------------------------
     def browse(self, query: str = "", *, kind: str | None = None, category: str | None = None,
                show: str = "active", limit: int = 200) -> list[MemoryItem]:

@@ -31,6 +31,7 @@ class ReplyFinished(Message):
     status: Any
     stopped: bool = False
     error: str | None = None
+    message_id: str | None = None  # the logged reply (memory on)
 
 
 @dataclass
@@ -48,6 +49,15 @@ class CatchUp(Message):
     """Messages left pending last time are being remembered (``events`` None) or were (a list)."""
 
     events: list[Any] | None
+
+
+@dataclass
+class ReplyEdited(Message):
+    """The user's edit of a reply was kept; ``moved``: dimension -> (before, after)."""
+
+    view: Any
+    text: str
+    moved: dict[str, tuple[float, float]]
 
 
 @dataclass

@@ -22,8 +22,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from localmem.tui.messages import (CatchUp, MemoryEventsReady, Notice, ReplyChunk, ReplyFinished, ReplyStarted,
-                                   StatusChanged)
+from localmem.tui.messages import (CatchUp, MemoryEventsReady, Notice, ReplyChunk, ReplyEdited, ReplyFinished,
+                                   ReplyStarted, StatusChanged)
 from localmem.tui.widgets.chat_log import AssistantMessage, ChatLog
 from localmem.tui.widgets.memory_panel import MemoryPanel
 from localmem.tui.widgets.status_line import StatusLine
@@ -47,10 +47,12 @@ class ChatScreen(Screen):
     BINDINGS = [
         Binding("ctrl+n", "new_chat", "New"),
         Binding("ctrl+o", "sessions", "Chats"),
-        Binding("ctrl+b", "memories", "Memories"),
+        Binding("ctrl+b", "memories", "Memory"),
+        Binding("f2", "preferences", "Prefs"),
+        Binding("ctrl+r", "edit_reply", "Edit"),
         Binding("ctrl+t", "cycle_memory", "Mode"),
         Binding("ctrl+l", "choose_model", "Model"),
-        Binding("ctrl+g", "toggle_adapters", "Adapters"),
+        Binding("ctrl+g", "toggle_adapters", "LoRA"),
         Binding("escape", "stop_reply", "Stop reply", show=False),
     ]
 
@@ -161,7 +163,8 @@ class ChatScreen(Screen):
             finally:
                 lock.release()
             self.post_message(ReplyFinished(reply_id, reply.text if reply else "", backend.status(),
-                                            stopped=stopped, error=error))
+                                            stopped=stopped, error=error,
+                                            message_id=getattr(reply, "message_id", None)))
         if reply is not None and reply.extraction is not None:
             # reported when the Assistant's extraction thread finishes; this worker ends now
             self.background = [f for f in self.background if not f.done()] + [reply.extraction]
@@ -225,6 +228,7 @@ class ChatScreen(Screen):
         view = self._views.pop(message.reply_id, None)
         self._cancels.pop(message.reply_id, None)
         if view is not None:
+            view.message_id = message.message_id
             await view.finish(reply_meta(message.status, stopped=message.stopped, error=message.error))
         if message.error:
             self.notify(message.error, title="Reply failed", severity="error")
@@ -322,6 +326,44 @@ class ChatScreen(Screen):
 
         self.app.push_screen(MemoryBrowser())
 
+    def action_preferences(self) -> None:
+        from localmem.tui.screens.preferences import PreferencesScreen
+
+        self.app.push_screen(PreferencesScreen())
+
+    def action_edit_reply(self) -> None:
+        """Edit the last reply: the edit is kept and teaches how replies should be written."""
+        from localmem.tui.screens.dialogs import TextDialog
+
+        view = self.query_one(ChatLog).last_reply()
+        if view is None or self.replying is not None or not view.text:
+            self.notify("No finished reply to edit yet.", timeout=3)
+            return
+        if view.message_id is None:
+            self.notify("This reply was not stored (memory was not on), so an edit cannot be learnt from.",
+                        timeout=4)
+            return
+
+        def done(text: str | None) -> None:
+            if text and text.strip() != view.text.strip():
+                self.save_edit(view, text)
+
+        self.app.push_screen(TextDialog("Edit the reply the way you would have liked it (Ctrl+S saves)",
+                                        view.text, multiline=True), done)
+
+    @work(thread=True, group="control")
+    def save_edit(self, view: AssistantMessage, text: str) -> None:
+        try:
+            moved = self.backend.edit_reply(view.message_id, view.text, text)
+        except Exception as exc:
+            self.post_message(Notice(f"edit not saved: {exc}"))
+            return
+        self.post_message(ReplyEdited(view, text, moved))
+
+    async def on_reply_edited(self, message: ReplyEdited) -> None:
+        await message.view.replace_text(message.text, "edited by you")
+        await self.query_one(MemoryPanel).show_preference_change(message.moved)
+
     def resume(self, session_id: str | None) -> None:
         if session_id:
             self.action_stop_reply()
@@ -349,7 +391,7 @@ class ChatScreen(Screen):
             if m.role == "user":
                 await log.add_user(m.content)
             elif m.role == "assistant":
-                await log.add_assistant(m.content)
+                await log.add_assistant(m.content, message_id=m.id)
         log.follow()
         self.app.sub_title = session.title
         panel = self.query_one(MemoryPanel)

@@ -17,9 +17,10 @@ class AssistantMessage(Vertical):
     """One reply. ``append`` adds a chunk to the Markdown document (only its last block is
     re-parsed), never re-rendering the whole reply per token."""
 
-    def __init__(self, text: str = "", *, reply_id: int | None = None):
+    def __init__(self, text: str = "", *, reply_id: int | None = None, message_id: str | None = None):
         super().__init__(classes="assistant-message")
         self.reply_id = reply_id
+        self.message_id = message_id  # the logged reply (None when memory did not store it)
         self.text = text
         self._initial = text
         self._stream: MarkdownStream | None = None
@@ -67,8 +68,9 @@ class ChatLog(VerticalScroll):
         await self.mount(view)
         return view
 
-    async def add_assistant(self, text: str = "", reply_id: int | None = None) -> AssistantMessage:
-        view = AssistantMessage(text, reply_id=reply_id)
+    async def add_assistant(self, text: str = "", reply_id: int | None = None,
+                            message_id: str | None = None) -> AssistantMessage:
+        view = AssistantMessage(text, reply_id=reply_id, message_id=message_id)
         await self.mount(view)
         return view
 

@@ -69,6 +69,14 @@ class MemoryPanel(VerticalScroll):
         rows = [EventRow(e.event.value, e.memory.text, e.previous_text) for e in events]
         await self.mount_all(rows, before=self.query_one("#recalled"))
 
+    async def show_preference_change(self, moved: dict) -> None:
+        await self._clear_events()
+        if not moved:
+            self.set_state("Your edit is kept; your preferences did not move.")
+            return
+        lines = [f"{name} {old:.2f} → {new:.2f} {'↑' if new > old else '↓'}" for name, (old, new) in moved.items()]
+        self.set_state("Your edit is kept and learnt from:\n" + "\n".join(lines))
+
     async def show_failure(self, error: str) -> None:
         await self._clear_events()
         self.set_state(f"Extraction failed; the message is kept and will be retried ({error}).")

@@ -226,3 +226,30 @@ def test_full_text_finds_a_scopes_match_buried_under_other_users_matches(store):
     assert [r.id for r in got] == [mine.id]
     assert len(store.search("jazz", Scope("bob"), limit=300, config=SearchConfig(mode="text"))) == 250
 
+
+
+def test_int8_quantisation_keeps_cosine_order():
+    from localmem.store.vectors import quantize
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(500, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    q8, scale = quantize(vectors)
+    query = vectors[7] + 0.3 * rng.normal(size=384).astype(np.float32)
+    query /= np.linalg.norm(query)
+    exact = vectors @ query
+    approx = (q8.astype(np.float32) @ query) * scale
+    assert np.abs(exact - approx).max() < 0.01
+    assert list(np.argsort(-approx)[:10]) == list(np.argsort(-exact)[:10])
+
+
+def test_words_found_in_no_memory_do_not_empty_the_all_words_query(store):
+    store.add_memories(Scope("ana"), [NewMemory(text=f"User went sailing with friends in port {i}")
+                                      for i in range(25)] + [NewMemory(text="User likes friends")])
+    from localmem.store.search import content_words, indexed_words
+
+    words = content_words("does anyone go sailing with friends?")
+    assert indexed_words(store.db, words) == ["sailing", "friends"]  # "anyone", "go": in no memory
+    got = store.search("does anyone go sailing with friends?", Scope("ana"), limit=20,
+                       config=SearchConfig(mode="text"))
+    assert len(got) == 20 and all("sailing" in r.text for r in got)

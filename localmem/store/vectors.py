@@ -208,6 +208,7 @@ class _UserCodes:
     Hamming distance is a few passes over contiguous arrays (5x faster than row-major at 1M)."""
 
     CHUNK = 65_536
+    LOAD_BATCH = 16_384
 
     def __init__(self) -> None:
         self.n = 0
@@ -219,10 +220,15 @@ class _UserCodes:
         self.pos: dict[int, int] = {}
 
     def sync(self, db: sqlite_utils.Database, user_id: str) -> None:
-        rows = db.conn.execute("SELECT seq, code, version, embedding FROM memory_vectors "
-                               "WHERE user_id = ? AND version > ?", (user_id, self.version)).fetchall()
-        if not rows:
-            return
+        cursor = db.conn.execute("SELECT seq, code, version, embedding FROM memory_vectors "
+                                 "WHERE user_id = ? AND version > ?", (user_id, self.version))
+        version = self.version
+        while rows := cursor.fetchmany(self.LOAD_BATCH):  # bounded memory while loading 1M vectors
+            version = max(version, max(r[2] for r in rows))
+            self._append(rows)
+        self.version = version
+
+    def _append(self, rows: list[tuple]) -> None:
         width = len(rows[0][1])
         pad = b"\0" * ((-width) % 8)
         raw = np.frombuffer(b"".join(r[1] + pad for r in rows), dtype=np.uint8)
@@ -234,7 +240,6 @@ class _UserCodes:
             self.__init__()
             self.words = np.zeros((words.shape[0], 0), dtype=np.uint64)
             self.q8 = np.zeros((0, q8.shape[1]), dtype=np.int8)
-        self.version = max(self.version, max(r[2] for r in rows))
         seqs = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         if self.pos:
             known = np.fromiter((self.pos.get(int(q), -1) for q in seqs), dtype=np.int64, count=len(seqs))

@@ -430,17 +430,19 @@ async def test_a_missing_model_is_reported_and_the_app_stays_up(mem: Memory):
         assert isinstance(app.screen, MemoryBrowser)
 
 
-@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
-async def test_every_screen_opens_at_80x24_in_light_and_dark(mem: Memory, theme: str):
+@pytest.mark.parametrize("theme,size", [("textual-dark", SIZE), ("textual-light", SIZE), ("textual-dark", (140, 45))])
+async def test_every_screen_opens_at_80x24_and_larger_in_light_and_dark(mem: Memory, theme: str, size):
     seed(mem)
     app, _, _ = make_app(mem)
     app.theme = theme
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await settle(pilot)
         await send(pilot, "hello")
-        assert app.screen.query_one("#prompt").region.bottom <= 22  # prompt, status line, footer fit
+        assert app.screen.query_one("#prompt").region.bottom <= size[1] - 2  # status line, footer fit
         assert app.screen.query_one(MemoryPanel).region.width >= 20
-        for key, screen_type in (("ctrl+b", MemoryBrowser), ("ctrl+o", SessionsScreen)):
+        from localmem.tui.screens.preferences import PreferencesScreen
+
+        for key, screen_type in (("ctrl+b", MemoryBrowser), ("ctrl+o", SessionsScreen), ("f2", PreferencesScreen)):
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, screen_type)

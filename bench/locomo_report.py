@@ -145,17 +145,39 @@ def f1_table(data: dict[str, Any], *, markdown: bool = False, anchors: bool = Tr
 
 def cost_table(data: dict[str, Any], *, markdown: bool = False) -> str:
     k = data["args"].get("recall", "8")
-    headers = ["model / system", "recall@5", f"recall@{k}", "shown/q", "prompt tok/q", "answer p50/p95 s",
+    headers = ["model / system", "recall@5", f"recall@{k}", "recall, all shown", "shown/q", "prompt tok/q",
+               "answer p50/p95 s",
                "ingest add p50/p95 s", "ingest s/turn p50/p95", "peak RSS MB"]
     rows = []
     for name, r in data["results"].items():
         s = r["summary"]
-        rows.append([name, _f(s["recall@5"], 3), _f(s.get(f"recall@{k}"), 3), _f(s["shown_per_question"]),
+        rows.append([name, _f(s["recall@5"], 3), _f(s.get(f"recall@{k}"), 3), _f(s["recall@all"], 3),
+                     _f(s["shown_per_question"]),
                      _f(s["prompt_tokens_per_question"], 0),
                      f"{_f(s['answer_p50_s'])} / {_f(s['answer_p95_s'])}",
                      f"{_f(s['ingest_add_p50_s'])} / {_f(s['ingest_add_p95_s'])}",
                      f"{_f(s['ingest_turn_p50_s'], 2)} / {_f(s['ingest_turn_p95_s'], 2)}", _f(s["peak_rss_mb"], 0)])
     return _render(headers, rows, markdown)
+
+
+DEVSET_RESULTS = Path(__file__).parent / "results" / "pipeline_devset.json"
+
+
+def devset_table(path: Path = DEVSET_RESULTS, *, markdown: bool = False) -> str | None:
+    """The extraction / update side, from the dev-set benchmark's results (``bench_pipeline.py``,
+    scored by ``localmem.eval.score``): one row per model, with its coverage."""
+    if not path.is_file():
+        return None
+    dev = json.loads(path.read_text())
+    headers = ["model", "conversations", "extraction F1", "decision accuracy", "contradictions resolved",
+               "duplicates avoided", "small-talk FP rate", "measured at"]
+    rows = []
+    for model, r in dev.get("results", {}).items():
+        ext, upd, st = r["extraction"], r["updates"], r["final_state"]
+        rows.append([model, f"{r['coverage']['n_conversations']}/{dev['devset']['conversations']}",
+                     _f(ext["f1"], 3), _f(upd["accuracy"], 3), _f(st["contradiction_resolution_rate"], 3),
+                     _f(st["duplicate_avoidance_rate"], 3), _f(ext["small_talk_fp_rate"], 3), dev["measured_at"]])
+    return _render(headers, rows, markdown) if rows else None
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -169,6 +191,10 @@ def markdown(data: dict[str, Any]) -> str:
              f1_table(data, markdown=True), "", "Retrieval, cost and speed:", "", cost_table(data, markdown=True)]
     if data.get("plots"):
         lines += ["", "Plots: " + ", ".join(Path(p).name for p in data["plots"])]
+    dev = devset_table(markdown=True)
+    if dev:
+        lines += ["", "Extraction and update decisions on the labelled dev set (`bench/bench_pipeline.py`, "
+                  "from bench/results/pipeline_devset.json):", "", dev]
     return "\n".join(lines)
 
 
@@ -179,6 +205,10 @@ def print_tables(data: dict[str, Any], *, markdown: bool = False) -> None:
     print(f1_table(data, markdown=markdown))
     print()
     print(cost_table(data, markdown=markdown))
+    dev = devset_table(markdown=markdown)
+    if dev:
+        print("\nextraction / update on the dev set (bench/results/pipeline_devset.json):")
+        print(dev)
 
 
 def plots(rows: dict[str, dict[str, Any]], out: Path) -> list[str]:

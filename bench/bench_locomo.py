@@ -125,10 +125,11 @@ def build_jobs(args, registry, convs, cache: Cache, get_runtime, memory_for) -> 
         for name in names:
             system = make(name, lambda model=model: get_runtime(model), recall=args.recall,
                           max_tokens=args.max_tokens)
-            ingest_key = (ingest_version(spec, bool(system.infer), args.turns_per_add, digest)
-                          if system.infer is not None else None)
-            answer_key = answer_version(spec, system, ingest_key, args.seed)
             for conv in convs:
+                sessions = tuple(s.number for s in conv.sessions)
+                ingest_key = (ingest_version(spec, bool(system.infer), args.turns_per_add, digest, sessions)
+                              if system.infer is not None else None)
+                answer_key = answer_version(spec, system, ingest_key, args.seed, sessions)
                 store_key = ingest_key or "no-store"
                 factory = memory_for(model, args.threads, store_key, conv.sample_id)
                 units = list(ingest_units(conv, system, factory, args.turns_per_add))

@@ -43,16 +43,22 @@ def _sources(*names: str) -> str:
     return _hash(*[(n, (root / n).read_text()) for n in names])
 
 
-def ingest_version(model_spec: Any, infer: bool, turns_per_add: int | None, data_digest: str) -> str:
-    """What a store built from the conversation depends on (the pipeline's code for infer=True)."""
+def ingest_version(model_spec: Any, infer: bool, turns_per_add: int | None, data_digest: str,
+                   sessions: tuple[int, ...]) -> str:
+    """What a store built from the conversation depends on: the pipeline's code for infer=True, and
+    which sessions went in (a store of 4 sessions is not the store of 2)."""
     base = code_version(model_spec) if infer else _sources("memory.py", "store/memories.py", "store/messages.py")
     return _hash("ingest", HARNESS_VERSION, base, infer, turns_per_add if infer else None, data_digest,
-                 _sources("eval/locomo.py"))
+                 _sources("eval/locomo.py"), list(sessions))
 
 
-def answer_version(model_spec: Any, system: System, ingest: str | None, seed: int) -> str:
+def answer_version(model_spec: Any, system: System, ingest: str | None, seed: int,
+                   sessions: tuple[int, ...]) -> str:
+    """What an answer depends on: the system's settings, its store (``ingest``) and, for a system
+    that reads the transcript itself (full context), which sessions it may read."""
+    shown = list(sessions) if system.reads_transcript else None
     return _hash("answer", HARNESS_VERSION, code_version(model_spec), system.name, system.recall, system.max_tokens,
-                 ingest, seed, _sources("eval/locomo.py", "eval/locomo_systems.py"))
+                 ingest, seed, _sources("eval/locomo.py", "eval/locomo_systems.py"), *([shown] if shown else []))
 
 
 def data_digest(path: Path) -> str:

@@ -20,6 +20,7 @@ from pipeline_report import _render, percentile
 
 from localmem.eval.locomo import CATEGORIES
 from localmem.eval.locomo_metric import evidence_recall, score
+from localmem.eval.locomo_systems import SYSTEM_NAMES
 
 #: Published anchors, in LoCoMo's own category numbering (see BENCHMARKS.md for the mapping used).
 ANCHORS = {
@@ -97,7 +98,8 @@ def collect(jobs, args) -> dict[str, dict[str, Any]]:
                                             args.recall)
     for row in rows.values():
         row["summary"] = summarise(row["answers"], row["ingest"], args.recall, row["selected"])
-    return rows
+    order = {name: i for i, name in enumerate(SYSTEM_NAMES)}  # canonical order, whatever order they ran in
+    return dict(sorted(rows.items(), key=lambda kv: (args.model_list.index(kv[1]["model"]), order[kv[1]["system"]])))
 
 
 def report(jobs, convs, args, meta: dict[str, Any]) -> dict[str, Any]:

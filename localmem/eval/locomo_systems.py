@@ -63,6 +63,7 @@ class System:
 
     name: ClassVar[str]
     infer: ClassVar[bool | None]
+    reads_transcript: ClassVar[bool] = False  # shown the conversation itself (its sessions matter)
 
     def __init__(self, runtime, *, recall: int = 8, max_tokens: int = 64):
         """``runtime``: a loaded ``Runtime``, or a function returning it (called when first needed)."""
@@ -114,7 +115,7 @@ class Extraction(_AssistantSystem):
 
 
 class FullContext(System):
-    name, infer = "full-context", None
+    name, infer, reads_transcript = "full-context", None, True
     HEADER = "The conversations between {a} and {b} (most recent last; each starts with its date):"
 
     def context(self, conv: Conversation, question_messages: list[dict[str, str]]) -> tuple[str, list[str]]:

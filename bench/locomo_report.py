@@ -238,11 +238,7 @@ def plots(rows: dict[str, dict[str, Any]], out: Path) -> list[str]:
     ax.set_ylim(0, 100)
     ax.legend(fontsize=7)
     ax.set_title("LoCoMo F1 per category")
-    fig.tight_layout()
-    path = out.parent / f"{out.stem}_f1.png"
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    paths.append(str(path))
+    paths.append(_save(plt, fig, out.parent / f"{out.stem}_f1.png"))
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     names = list(rows)
@@ -258,9 +254,12 @@ def plots(rows: dict[str, dict[str, Any]], out: Path) -> list[str]:
         a2.set_yscale("log")
     a2.set_ylabel("seconds per turn (log)")
     a2.set_title("ingest latency per turn")
+    paths.append(_save(plt, fig, out.parent / f"{out.stem}_latency.png"))
+    return paths
+
+
+def _save(plt, fig, path: Path) -> str:
     fig.tight_layout()
-    path = out.parent / f"{out.stem}_latency.png"
     fig.savefig(path, dpi=120)
     plt.close(fig)
-    paths.append(str(path))
-    return paths
+    return str(path)

@@ -8,8 +8,8 @@ the thread count and a version that hashes what the result depends on (``ingest_
 answer settings keeps hours of extraction ingest.
 
 A run interrupted inside an ``add(infer=True)`` leaves its messages logged and pending in the store
-(the product's guarantee); on resume they are finished with ``Memory.reprocess`` (recorded as
-``recovered``, without a latency) instead of being added twice.
+(the product's guarantee); on resume the pipeline finishes them as one batch (recorded as
+``recovered``, without a latency) instead of adding them twice.
 """
 
 from __future__ import annotations
@@ -88,6 +88,17 @@ def _logged_dia_ids(memory, user_id: str) -> set[str]:
     return {m.metadata.get("dia_id") for m in memory.messages(user_id=user_id)}
 
 
+def _finish_pending(memory, user_id: str) -> None:
+    """Run extraction on the messages an interrupted ``add(infer=True)`` logged but never finished,
+    as one batch, as that ``add`` would have (``Memory.reprocess`` takes them one at a time)."""
+    from localmem.pipeline import Pipeline
+    from localmem.store.scope import Scope
+
+    pending = memory.store.pending_messages(user_id=user_id, limit=1000)
+    if pending:
+        Pipeline(memory.store, memory.runtime).process(Scope.of(user_id), pending)
+
+
 def ingest_units(conv: Conversation, system: System, memory_factory: Callable[[], Any], turns_per_add: int | None,
                  ) -> Iterator[Unit]:
     """The ``add`` calls that build ``system``'s store for ``conv`` (nothing for systems without one)."""
@@ -105,7 +116,7 @@ def ingest_units(conv: Conversation, system: System, memory_factory: Callable[[]
             base = {"session": session.number, "batch": batch, "turns": [t.dia_id for t in turns]}
             if turns[0].dia_id in checked[0]:
                 if infer:
-                    memory.reprocess(user_id=conv.sample_id)
+                    _finish_pending(memory, conv.sample_id)
                 return {**base, "recovered": True, "latency_s": None}
             t0 = time.perf_counter()
             events = memory.add(locomo.messages(turns), user_id=conv.sample_id, infer=infer,

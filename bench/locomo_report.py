@@ -46,7 +46,8 @@ def score_job_records(questions: dict[str, Any], records: list[dict], recall_k: 
     out = []
     for r in records:
         q = questions[r["key"]]
-        out.append({**r, "gold": q.answer, "question": q.question, "score": score(q.category, r["prediction"], q.answer),
+        out.append({**r, "gold": q.answer, "question": q.question,
+                    "score": score(q.category, r["prediction"], q.answer),
                     "recall@5": evidence_recall(q.evidence, r["shown"], 5),
                     f"recall@{recall_k}": evidence_recall(q.evidence, r["shown"], recall_k),
                     "recall@all": evidence_recall(q.evidence, r["shown"])})

@@ -23,13 +23,10 @@ copied into the repository).
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,47 +34,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from memory_bench_common import PrecomputedEmbedder, table, write_result  # noqa: E402
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/bench/locomo/locomo10.json"
-CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
-DIA_ID = re.compile(r"D\d+:\d+")
+from localmem.eval import locomo  # noqa: E402
+from localmem.eval.locomo import CATEGORIES  # noqa: E402
+
 KS = (5, 10)
 
 
-def session_time(text: str) -> datetime:
-    return datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y")
+def ingest(mem, conv: locomo.Conversation) -> int:
+    """One ``add(infer=False)`` per session, dated, each turn with its dia_id in metadata."""
+    for session in conv.sessions:
+        mem.add(locomo.messages(session.turns), user_id=conv.sample_id, infer=False,
+                metadata={"session": session.number}, timestamp=session.date)
+    return conv.turns()
 
 
-def turn_text(turn: dict) -> str:
-    text = f"{turn['speaker']}: {turn['text']}"
-    if turn.get("blip_caption"):
-        text += f" [shares a photo: {turn['blip_caption']}]"
-    return text
-
-
-def ingest(mem, sample: dict) -> int:
-    conv = sample["conversation"]
-    n = 0
-    sessions = sorted((int(k.split("_")[1]), k) for k in conv if re.fullmatch(r"session_\d+", k))
-    for number, key in sessions:
-        turns = conv[key]
-        if not turns:
-            continue
-        messages = [{"role": "user", "content": turn_text(t), "metadata": {"dia_id": t["dia_id"]}} for t in turns]
-        mem.add(messages, user_id=sample["sample_id"], infer=False, metadata={"session": number},
-                timestamp=session_time(conv[f"{key}_date_time"]))
-        n += len(turns)
-    return n
-
-
-def questions(data: list) -> list[dict]:
-    out = []
-    for sample in data:
-        for qa in sample["qa"]:
-            evidence = {e for item in qa.get("evidence", []) for e in DIA_ID.findall(item)}
-            if evidence:
-                out.append({"user": sample["sample_id"], "question": qa["question"], "category": qa["category"],
-                            "evidence": evidence})
-    return out
+def questions(convs: list[locomo.Conversation]) -> list[dict]:
+    return [{"user": c.sample_id, "question": q.question, "category": q.category, "evidence": set(q.evidence)}
+            for c in convs for q in c.questions if q.evidence]
 
 
 def evaluate(mem, qs: list[dict], mode: str, config) -> dict:
@@ -134,13 +107,13 @@ def run_variant(variant: str, data: list, qs: list[dict], configs: dict) -> dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=locomo.default_data_path())
     parser.add_argument("--variants", default="int8,fp32")
     parser.add_argument("--quick", action="store_true", help="first 2 conversations, main configs only")
     args = parser.parse_args()
     from localmem.store import SearchConfig
 
-    data = json.loads(args.data.read_text())
+    data = locomo.load(args.data)
     if args.quick:
         data = data[:2]
     qs = questions(data)
@@ -172,7 +145,7 @@ def main() -> None:
             rows.append([variant, name] + [row.get(c, float("nan")) for c in cols[2:]])
     print()
     print(table(cols, rows))
-    skipped = sum(len(s["qa"]) for s in data) - len(qs)
+    skipped = sum(len(c.questions) for c in data) - len(qs)
     path = write_result("locomo_retrieval", {
         "data": str(args.data), "questions": len(qs), "questions_without_evidence_skipped": skipped,
         "categories": CATEGORIES, "embedding_threads": 1, "results": results})

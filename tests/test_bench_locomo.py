@@ -1,0 +1,99 @@
+"""The LoCoMo harness end to end on a tiny sample with the smallest real model (smoke test of the
+harness, not of scores): 1 conversation, its first 2 sessions, 1 question per category, all four
+systems. Checks that the result table is complete and well formed, that a run interrupted inside an
+extraction ``add`` resumes (its logged, pending messages finished by the pipeline, not logged
+twice), and that a finished run is served from the cache without loading a model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from localmem.config import load_registry
+from localmem.eval import locomo
+from localmem.eval.locomo import CATEGORIES
+from localmem.registry import ModelError, verify
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+import bench_locomo  # noqa: E402
+
+pytestmark = pytest.mark.llm
+MODEL = "smol"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def needs_model_and_data():
+    try:
+        verify(load_registry().get(MODEL))
+    except ModelError as exc:
+        pytest.skip(str(exc))
+    if not locomo.default_data_path().is_file():
+        pytest.skip("LoCoMo data not found")
+
+
+def _argv(tmp_path: Path, *extra: str) -> list[str]:
+    return ["--models", MODEL, "--conversations", "conv-26", "--sessions", "2", "--questions-per-category", "1",
+            "--turns-per-add", "18", "--threads", "2", "--cache-dir", str(tmp_path / "cache"),
+            "--out", str(tmp_path / "results" / "locomo.json"), *extra]
+
+
+def test_sample_run_is_complete_resumes_and_is_cached(tmp_path: Path):
+    from localmem.llm import Runtime
+
+    calls = {"n": 0}
+
+    def interrupting(name: str, threads: int):
+        rt = Runtime.from_registry(name, n_threads=threads).load()
+        real_chat = rt.chat
+
+        def chat(*args, **kwargs):  # the first extraction call is cut short, as by Ctrl-C
+            calls["n"] += 1
+            raise KeyboardInterrupt
+        rt.chat = chat  # type: ignore[method-assign]
+        rt._real_chat = real_chat  # keep a reference; closed with the runtime
+        return rt
+
+    partial = bench_locomo.main(_argv(tmp_path, "--systems", "extraction"), runtime_factory=interrupting)
+    assert calls["n"] == 1
+    assert partial["results"][f"{MODEL}/extraction"]["summary"]["answered"] == 0
+
+    data = bench_locomo.main(_argv(tmp_path))
+    rows = data["results"]
+    assert list(rows) == [f"{MODEL}/{s}" for s in ("no-memory", "full-context", "raw-retrieval", "extraction")]
+    for name, row in rows.items():
+        s = row["summary"]
+        assert s["answered"] == s["selected"] == 5, name
+        assert set(s["per_category_f1"]) == set(CATEGORIES.values())
+        assert all(0.0 <= v <= 1.0 for v in s["per_category_f1"].values())
+        assert 0.0 <= s["overall_f1"] <= 1.0 and s["prompt_tokens_per_question"] > 0
+        assert s["answer_p50_s"] > 0 and s["peak_rss_mb"] > 0
+    assert rows[f"{MODEL}/no-memory"]["summary"]["recall@all"] == 0.0
+    assert rows[f"{MODEL}/full-context"]["summary"]["recall@all"] == 1.0  # both sessions fit in the window
+    raw, ext = rows[f"{MODEL}/raw-retrieval"]["summary"], rows[f"{MODEL}/extraction"]["summary"]
+    assert raw["ingest_adds"] == 2 and raw["shown_per_question"] == 8
+    assert ext["ingest_adds"] == 2 and ext["ingest_recovered"] == 1  # the interrupted add, finished later
+    from localmem.memory import Memory
+
+    for path in (tmp_path / "cache" / "stores").glob("*/conv-26.db"):  # nothing pending, nothing logged twice
+        with Memory(path) as mem:
+            logged = mem.messages(user_id="conv-26")
+            assert len(logged) in (0, 35) and not [m for m in logged if m.pending_extraction], path
+    records = data["records"][f"{MODEL}/extraction"]
+    assert records["ingest"][0]["recovered"] and not records["ingest"][1]["recovered"]
+    assert {a["category"] for a in records["answers"]} == set(CATEGORIES)
+
+    out = tmp_path / "results" / "locomo.json"
+    assert json.loads(out.read_text())["results"].keys() == rows.keys()
+    md = out.with_suffix(".md").read_text()
+    assert "| model / system | multi-hop | temporal | open-domain | single-hop | adversarial |" in md
+    assert f"| {MODEL}/extraction |" in md
+
+    def no_model(name: str, threads: int):
+        raise AssertionError("a cached run must not load a model")
+
+    again = bench_locomo.main(_argv(tmp_path), runtime_factory=no_model)
+    assert {k: r["summary"] for k, r in again["results"].items()} == {k: r["summary"] for k, r in rows.items()}

@@ -141,6 +141,27 @@ def daemon_running(socket_path: str | Path | None = None) -> bool:
     return path.exists() and Client(path, timeout=5.0).ping()
 
 
+def remote_for(db: str | Path | None = None) -> RemoteMemory | None:
+    """A ``RemoteMemory`` when a daemon answers on the default socket and serves ``db`` (any db
+    when None); None otherwise or when ``$LOCALMEM_NO_DAEMON`` is set (the CLI then works in-process)."""
+    import os
+
+    from localmem.server.lifecycle import default_socket
+
+    if os.environ.get("LOCALMEM_NO_DAEMON"):
+        return None
+    sock = default_socket()
+    if not sock.exists():
+        return None
+    try:
+        health = Client(sock, timeout=5.0).request("GET", "/health")
+    except (DaemonUnavailable, OSError, RemoteError):
+        return None
+    if db is not None and Path(db).expanduser().resolve() != Path(health["db"]).resolve():
+        return None
+    return RemoteMemory(sock)
+
+
 def _scope(user_id, agent_id, session_id) -> dict:
     return {"user_id": user_id, "agent_id": agent_id, "session_id": session_id}
 
@@ -318,10 +339,34 @@ class RemoteReply:
         job = self._memory.wait_job(self.extraction_job)
         return [MemoryEvent.model_validate(e) for e in job["result"]["events"]]
 
+    @property
+    def extraction(self):
+        """Like ``Reply.extraction``: ``.result()`` waits for the daemon's extraction job."""
+        if self.extraction_job is None:
+            return None
+        reply = self
+
+        class _Job:
+            def result(self, timeout: float | None = None):
+                return reply.wait_events(timeout)
+
+        return _Job()
+
+
+class _DaemonRuntime:
+    """Stands where ``Assistant.runtime`` is read (name, last call's stats); the model is the daemon's."""
+
+    def __init__(self, socket: Path):
+        self.name = f"the daemon ({socket})"
+        self.last_stats = None
+
+    def close(self) -> None:
+        pass
+
 
 class RemoteReplyStream:
-    def __init__(self, lines: Iterator[dict], memory: RemoteMemory):
-        self._lines, self._memory = lines, memory
+    def __init__(self, lines: Iterator[dict], memory: RemoteMemory, runtime=None):
+        self._lines, self._memory, self._runtime = lines, memory, runtime
         self.reply: RemoteReply | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -330,6 +375,8 @@ class RemoteReplyStream:
                 yield line["text"]
             elif line["type"] == "reply":
                 self.reply = RemoteReply(line["reply"], self._memory)
+                if self._runtime is not None:
+                    self._runtime.last_stats = self.reply.stats
             elif line["type"] == "error":
                 raise RemoteError(f"{line['error']}: {line['detail']}")
 
@@ -345,14 +392,17 @@ class RemoteAssistant:
     def __init__(self, memory: RemoteMemory | None = None, *, memory_mode: str = "on"):
         self.memory = memory or RemoteMemory()
         self.memory_mode = memory_mode
+        self.runtime = _DaemonRuntime(self.memory.client.socket)
 
     def chat(self, message: str, *, user_id: str, session_id: str | None = None, agent_id: str | None = None,
              stream: bool = False, now: datetime | None = None):
         body = {"message": message, **_scope(user_id, agent_id, session_id), "stream": stream,
                 "memory_mode": self.memory_mode, "now": _time(now)}
         if not stream:
-            return RemoteReply(self.memory.client.request("POST", "/v1/chat", body), self.memory)
-        return RemoteReplyStream(self.memory.client.stream("/v1/chat", body), self.memory)
+            reply = RemoteReply(self.memory.client.request("POST", "/v1/chat", body), self.memory)
+            self.runtime.last_stats = reply.stats
+            return reply
+        return RemoteReplyStream(self.memory.client.stream("/v1/chat", body), self.memory, self.runtime)
 
     def edit_reply(self, reply, edited: str, *, user_id: str):
         if isinstance(reply, RemoteReply):
@@ -370,4 +420,4 @@ class RemoteAssistant:
 
 
 __all__ = ["Client", "DaemonUnavailable", "RemoteAssistant", "RemoteError", "RemoteMemory", "RemoteReply",
-           "daemon_running"]
+           "daemon_running", "remote_for"]

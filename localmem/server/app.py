@@ -71,16 +71,27 @@ class Guard:
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             return await _send(send, _err(413, "too_large", f"request body over {self.max_body} bytes "
                                           "(raise max_body_bytes in the server config)"))
+        # The body is read here, up to the limit, whatever the framing (Content-Length or chunked).
+        body, more = [], True
         seen = 0
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_body:
+                return await _send(send, _err(413, "too_large", f"request body over {self.max_body} bytes "
+                                              "(raise max_body_bytes in the server config)"))
+            body.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        replayed = False
 
         async def limited():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise _TooLarge()
-            return message
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(body), "more_body": False}
+            return await receive()
 
         status = {"code": 500}
 
@@ -91,17 +102,10 @@ class Guard:
 
         try:
             await self.app(scope, limited, tracking_send)
-        except _TooLarge:
-            await _send(send, _err(413, "too_large", f"request body over {self.max_body} bytes"))
-            status["code"] = 413
         finally:
             route = scope.get("route")
             name = getattr(route, "path", None) or scope.get("path", "?")
             self.metrics.request(f"{scope.get('method')} {name}", time.perf_counter() - started, status["code"])
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _send(send, response: JSONResponse) -> None:

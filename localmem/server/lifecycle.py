@@ -41,7 +41,9 @@ def runtime_dir() -> Path:
 
 
 def default_socket() -> Path:
-    return runtime_dir() / "localmem.sock"
+    """``$LOCALMEM_SOCKET``, else ``<runtime dir>/localmem.sock``."""
+    env = os.environ.get("LOCALMEM_SOCKET")
+    return Path(env).expanduser() if env else runtime_dir() / "localmem.sock"
 
 
 def token_path() -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,10 @@ def serve(config: ServerConfig, *, ready=None) -> int:
                  f" and 127.0.0.1:{config.tcp_port}" if config.tcp_port else "", os.getpid())
         if ready is not None:
             ready(sock_path)
+        # uvicorn captures SIGTERM/SIGINT while serving and re-raises them afterwards: these handlers
+        # receive that re-raise, so the worker still finishes or parks its job and the exit is clean.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, frame: log.info("signal %d: shutting down", signum))
         server.run(sockets=sockets)
         clean = worker.stop(config.shutdown_grace)
         log.info("stopped (%s)", "clean" if clean else "job in hand parked for the next start")

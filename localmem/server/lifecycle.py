@@ -156,9 +156,21 @@ def setup_logging(path: Path, *, max_bytes: int, backups: int) -> logging.Handle
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name in ("localmem", "uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
         logger.addHandler(handler)
         logger.propagate = False
     return handler
+
+
+def remove_logging(handler: logging.Handler) -> None:
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        logger.removeHandler(handler)
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
+    handler.close()
+
+
+LOGGERS = ("localmem", "uvicorn", "uvicorn.error", "uvicorn.access")

@@ -85,7 +85,7 @@ def serve(config: ServerConfig, *, ready=None) -> int:
         if sock_path.exists():
             sock_path.unlink()
         lock.release()
-        logging.getLogger("localmem").removeHandler(handler)
+        lifecycle.remove_logging(handler)
 
 
 def _preload(models: ModelHolder) -> None:

@@ -1,0 +1,122 @@
+"""Daemon reliability: concurrent clients, kill -9 mid-extraction, SIGTERM with a job in hand.
+
+Bounded by counts (clients, requests, polls), never by wall-clock asserts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from daemon_helpers import Daemon
+from localmem.client import Client
+from localmem.memory import Memory
+
+CLIENTS = 8
+PER_CLIENT = 15
+POLLS = 3000  # x 0.1 s
+
+
+def _poll(predicate) -> None:
+    for _ in range(POLLS):
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition never held")
+
+
+def test_eight_concurrent_clients_lose_no_write(tmp_path):
+    d = Daemon(tmp_path / "h").start()
+    errors: list[BaseException] = []
+    found: dict[int, int] = {}
+
+    def client(n: int) -> None:
+        mem = d.memory()
+        try:
+            for i in range(PER_CLIENT):
+                mem.add(f"client {n} fact {i} about kayaking", user_id=f"u{n % 2}", infer=False)
+                hits = mem.search(f"client {n} fact {i}", user_id=f"u{n % 2}", limit=5)
+                assert hits, "a write just acknowledged must be searchable"
+            found[n] = len([m for m in mem.get_all(user_id=f"u{n % 2}") if m.text.startswith(f"client {n} ")])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []  # no "database is locked" (or anything else) reached a client
+        assert found == {n: PER_CLIENT for n in range(CLIENTS)}
+        metrics = Client(d.socket).request("GET", "/metrics")
+        assert metrics["routes"]["POST /v1/memories"]["count"] == CLIENTS * PER_CLIENT
+        assert metrics["routes"]["POST /v1/memories"]["errors"] == 0
+    finally:
+        assert d.stop() == 0
+    with Memory(d.db) as mem:
+        assert len(mem.get_all(user_id="u0")) + len(mem.get_all(user_id="u1")) == CLIENTS * PER_CLIENT
+
+
+def test_kill_9_mid_extraction_then_restart_processes_each_message_once(tmp_path):
+    n = 12
+    d = Daemon(tmp_path / "h", scripted_delay=0.4).start()
+    client = Client(d.socket)
+    jobs = [client.request("POST", "/v1/memories", {"messages": f"message number {i} mentions zebra {i}",
+                                                    "user_id": "ana", "wait": False,
+                                                    "idempotency_key": f"m{i}"})["job"]["id"] for i in range(n)]
+
+    def done_count() -> int:
+        return Client(d.socket).request("GET", "/health")["queue"]["done"]
+
+    _poll(lambda: done_count() >= 2)
+    d.kill9()  # mid-queue: some jobs done, one probably in hand, the rest queued
+    with Memory(d.db) as mem:
+        assert len(mem.store.pending_messages(user_id="ana")) > 0  # there was work left to recover
+
+    d2 = Daemon(d.home, runtime_dir=d.runtime_dir, db=d.db, scripted_delay=0.0).start()
+    c2 = Client(d2.socket)
+    # a client retrying its request after the crash (same key) gets the same job, logs nothing new
+    again = c2.request("POST", "/v1/memories", {"messages": "message number 0 mentions zebra 0", "user_id": "ana",
+                                                "wait": False, "idempotency_key": "m0"})
+    assert again["job"]["id"] == jobs[0]
+    _poll(lambda: all(c2.request("GET", f"/v1/jobs/{j}")["status"] == "done" for j in jobs))
+    assert d2.stop() == 0
+    with Memory(d.db) as mem:
+        assert mem.store.pending_messages(user_id="ana") == []
+        messages = mem.messages(user_id="ana")
+        assert len(messages) == n
+        active = [m.text for m in mem.get_all(user_id="ana")]
+        assert sorted(active) == sorted(f"User said: message number {i} mentions zebra {i}" for i in range(n))
+
+
+def test_sigterm_finishes_or_parks_the_job_in_hand(tmp_path):
+    d = Daemon(tmp_path / "h", scripted_delay=0.5).start()
+    client = Client(d.socket)
+    ids = [client.request("POST", "/v1/memories", {"messages": f"fact {i} about otters", "user_id": "bo",
+                                                   "wait": False})["job"]["id"] for i in range(6)]
+    _poll(lambda: Client(d.socket).request("GET", "/metrics")["current_job"] is not None)
+    assert d.stop() == 0  # SIGTERM: clean exit
+    assert not d.socket.exists()
+    with Memory(d.db) as mem:
+        from localmem.server import jobs
+
+        with mem.store.reading() as db:
+            states = [jobs.get(db, j).status for j in ids]
+        assert "running" not in states  # the job in hand finished or went back to the queue
+        assert states.count("done") >= 1
+        done_msgs = [m for m in mem.messages(user_id="bo") if not m.pending_extraction]
+        assert len(mem.get_all(user_id="bo")) == len(done_msgs)
+    d2 = Daemon(d.home, runtime_dir=d.runtime_dir, db=d.db, scripted_delay=0.0).start()
+    c2 = Client(d2.socket)
+    _poll(lambda: all(c2.request("GET", f"/v1/jobs/{j}")["status"] == "done" for j in ids))
+    assert d2.stop() == 0
+    with Memory(d.db) as mem:
+        assert len(mem.get_all(user_id="bo")) == 6 and mem.store.pending_messages(user_id="bo") == []
+
+
+def test_daemon_logs_to_its_file(tmp_path):
+    d = Daemon(tmp_path / "h").start()
+    assert d.stop() == 0
+    text = (tmp_path / "h" / "logs" / "server.log").read_text()
+    assert "serving" in text and "stopped (clean)" in text

@@ -14,8 +14,8 @@ import pytest
 from localmem.memory import Memory
 from localmem.server import jobs
 from localmem.server.consolidate import ConsolidationConfig, consolidate, retention
-from localmem.server.lifecycle import ServerError, SocketLock, load_or_create_token, remove_logging,
-                                       running_pid, setup_logging
+from localmem.server.lifecycle import (ServerError, SocketLock, load_or_create_token, remove_logging, running_pid,
+                                      setup_logging)
 from localmem.store.scope import Scope
 from localmem.store.values import now
 from localmem.types import HistoryAction, Status

@@ -120,3 +120,16 @@ def test_daemon_logs_to_its_file(tmp_path):
     assert d.stop() == 0
     text = (tmp_path / "h" / "logs" / "server.log").read_text()
     assert "serving" in text and "stopped (clean)" in text
+
+
+def test_reads_do_not_wait_for_the_model(tmp_path):
+    d = Daemon(tmp_path / "h", scripted_delay=8.0).start()
+    client = Client(d.socket)
+    client.request("POST", "/v1/memories", {"messages": "I keep bees", "user_id": "cy", "infer": False})
+    job = client.request("POST", "/v1/memories", {"messages": "I also keep goats", "user_id": "cy",
+                                                  "wait": False})["job"]["id"]
+    _poll(lambda: client.request("GET", "/metrics")["current_job"] == job)
+    for _ in range(5):  # the model is busy with the job; reads are answered meanwhile
+        assert [h.text for h in d.memory().search("bees", user_id="cy")][:1] == ["I keep bees"]
+    assert client.request("GET", f"/v1/jobs/{job}")["status"] == "running"
+    assert d.stop() == 0

@@ -142,10 +142,12 @@ def daemon_running(socket_path: str | Path | None = None) -> bool:
 
 
 def remote_for(db: str | Path | None = None) -> RemoteMemory | None:
-    """A ``RemoteMemory`` when a daemon answers on the default socket and serves ``db`` (any db
-    when None); None otherwise or when ``$LOCALMEM_NO_DAEMON`` is set (the CLI then works in-process)."""
+    """A ``RemoteMemory`` when a daemon answers on the default socket and serves ``db`` (the
+    default store when None); None otherwise or when ``$LOCALMEM_NO_DAEMON`` is set (the CLI then
+    works in-process)."""
     import os
 
+    from localmem.paths import default_db_path
     from localmem.server.lifecycle import default_socket
 
     if os.environ.get("LOCALMEM_NO_DAEMON"):
@@ -157,7 +159,8 @@ def remote_for(db: str | Path | None = None) -> RemoteMemory | None:
         health = Client(sock, timeout=5.0).request("GET", "/health")
     except (DaemonUnavailable, OSError, RemoteError):
         return None
-    if db is not None and Path(db).expanduser().resolve() != Path(health["db"]).resolve():
+    target = Path(db).expanduser() if db is not None else default_db_path()
+    if target.resolve() != Path(health["db"]).resolve():
         return None
     return RemoteMemory(sock)
 

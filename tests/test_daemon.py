@@ -254,3 +254,13 @@ def test_cli_uses_the_daemon_when_it_runs(daemon, tmp_path, monkeypatch):
     assert out.exit_code == 0 and len(daemon.memory().get_all(user_id="fay")) == 1
     out = runner.invoke(main, ["daemon", "status", "--json"])
     assert out.exit_code == 0 and json.loads(out.output)["pid"] == daemon.proc.pid
+
+
+def test_consolidation_through_the_queue(mem: RemoteMemory):
+    keep = mem.add("Gus's favourite tea is oolong", user_id="gus", infer=False)[0].memory
+    dup = mem.add("Gus's favourite tea is oolong!", user_id="gus", infer=False)[0].memory
+    report = mem.consolidate()
+    assert report["merged"] >= 1
+    assert mem.get(dup.id).superseded_by == keep.id
+    assert mem.history(dup.id)[-1].actor == "consolidate:merge"
+    assert [m.id for m in mem.get_all(user_id="gus")] == [keep.id]

@@ -133,3 +133,19 @@ def test_reads_do_not_wait_for_the_model(tmp_path):
         assert [h.text for h in d.memory().search("bees", user_id="cy")][:1] == ["I keep bees"]
     assert client.request("GET", f"/v1/jobs/{job}")["status"] == "running"
     assert d.stop() == 0
+
+
+def test_idle_daemon_consolidates_on_its_own(tmp_path):
+    home = tmp_path / "h"
+    home.mkdir()
+    with Memory(home / "memory.db") as mem:
+        keep = mem.add("Ida's bike is a green Gazelle", user_id="ida", infer=False)[0].memory
+        dup = mem.add("Ida's bike is a green Gazelle.", user_id="ida", infer=False)[0].memory
+    d = Daemon(home, args=["--idle-seconds", "0"]).start()
+    try:
+        remote = d.memory()
+        _poll(lambda: remote.get(dup.id).status.value == "superseded")
+        assert remote.get(dup.id).superseded_by == keep.id
+        assert remote.get(keep.id).status.value == "active"
+    finally:
+        assert d.stop() == 0

@@ -93,7 +93,7 @@ class JobWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.current: str | None = None
-        self.last_consolidation = time.monotonic()
+        self.last_consolidation = time.monotonic() - config.consolidate_every  # first pass at the first idle spell
 
     # -- queueing -------------------------------------------------------------------------------
     def enqueue_extract(self, scope: Scope, message_ids: list[str], *, key: str | None) -> jobs.Job:
@@ -210,7 +210,10 @@ class JobWorker:
                 with self._cond:
                     self._cond.wait(0.5)
                 continue
-            self._run(job)
+            try:
+                self._run(job)
+            except Exception:  # noqa: BLE001 - never let the queue thread die; the job is retried at start-up
+                log.exception("job %s could not be recorded", job.id)
 
     def _idle_work_due(self) -> bool:
         if self.consolidate is None or self.config.consolidate_every <= 0:

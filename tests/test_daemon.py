@@ -264,3 +264,38 @@ def test_consolidation_through_the_queue(mem: RemoteMemory):
     assert mem.get(dup.id).superseded_by == keep.id
     assert mem.history(dup.id)[-1].actor == "consolidate:merge"
     assert [m.id for m in mem.get_all(user_id="gus")] == [keep.id]
+
+
+def test_remote_classes_have_the_in_process_verbs():
+    import inspect
+
+    from localmem.assistant import Assistant
+    from localmem.memory import Memory
+
+    local_only = {"check", "vacuum", "reembed", "reindex",  # file maintenance: run in-process
+                  "store", "runtime", "prefs", "from_config", "last_result", "search_config"}
+    verbs = {n for n, _ in inspect.getmembers(Memory) if not n.startswith("_")} - local_only
+    assert verbs - set(dir(RemoteMemory)) == set()
+    for name in verbs & {n for n, f in inspect.getmembers(Memory, inspect.isfunction)}:
+        local = set(inspect.signature(getattr(Memory, name)).parameters)
+        remote = set(inspect.signature(getattr(RemoteMemory, name)).parameters)
+        assert local == remote, name
+    for name in ("chat", "edit_reply", "comment_on_reply", "reprocess"):
+        local = set(inspect.signature(getattr(Assistant, name)).parameters)
+        assert local == set(inspect.signature(getattr(RemoteAssistant, name)).parameters), name
+
+
+def test_ask_and_chat_use_the_daemon_model(daemon, monkeypatch):
+    from click.testing import CliRunner
+
+    from localmem.cli import main
+
+    monkeypatch.setenv("LOCALMEM_RUNTIME_DIR", str(daemon.runtime_dir))
+    out = CliRunner().invoke(main, ["ask", "--db", str(daemon.db), "-u", "hal", "--json", "I sail on Sundays"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["text"] == "You said: I sail on Sundays"  # the daemon's (scripted) model answered
+    assert [e["memory"]["text"] for e in data["events"]] == ["User said: I sail on Sundays"]
+    out = CliRunner().invoke(main, ["chat", "--db", str(daemon.db), "-u", "hal"], input="hello there\n/exit\n")
+    assert out.exit_code == 0, out.output
+    assert "You said: hello there" in out.output and "the daemon" in out.output

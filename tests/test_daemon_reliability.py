@@ -149,3 +149,47 @@ def test_idle_daemon_consolidates_on_its_own(tmp_path):
         assert remote.get(keep.id).status.value == "active"
     finally:
         assert d.stop() == 0
+
+
+def test_killed_between_storing_a_memory_and_marking_the_message_extracted(tmp_path):
+    """The worst moment: the first memory of a two-fact message is committed, the second is being
+    decided, the message is still pending. After a restart it takes effect once: no duplicate."""
+    d = Daemon(tmp_path / "h", args=["--scripted-kill-at-update", "1"])
+    d.start()
+    client = Client(d.socket)
+    msg = [{"role": "user", "content": "I grow tomatoes in my garden"},
+           {"role": "user", "content": "I grow tomatoes and basil in my garden"}]
+    job = client.request("POST", "/v1/memories", {"messages": msg, "user_id": "zoe", "wait": False})["job"]["id"]
+    d.proc.wait()  # the scripted model killed the server on the second candidate's update decision
+    assert d.proc.returncode == -9
+    with Memory(d.db) as mem:
+        assert [m.text for m in mem.get_all(user_id="zoe")] == ["User said: I grow tomatoes in my garden"]
+        assert len(mem.store.pending_messages(user_id="zoe")) == 2
+    d2 = Daemon(d.home, runtime_dir=d.runtime_dir, db=d.db).start()
+    c2 = Client(d2.socket)
+    _poll(lambda: c2.request("GET", f"/v1/jobs/{job}")["status"] == "done")
+    result = c2.request("GET", f"/v1/jobs/{job}")
+    assert result["attempts"] == 2
+    assert [e["event"] for e in result["result"]["events"]] == ["NONE", "ADD"]
+    assert d2.stop() == 0
+    with Memory(d.db) as mem:
+        assert sorted(m.text for m in mem.get_all(user_id="zoe")) == [
+            "User said: I grow tomatoes and basil in my garden", "User said: I grow tomatoes in my garden"]
+        assert mem.store.pending_messages(user_id="zoe") == []
+
+
+def test_daemon_stop_and_logs_commands(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from localmem.cli import main
+
+    d = Daemon(tmp_path / "h").start()
+    monkeypatch.setenv("LOCALMEM_RUNTIME_DIR", str(d.runtime_dir))
+    monkeypatch.setenv("LOCALMEM_HOME", str(d.home))
+    out = CliRunner().invoke(main, ["daemon", "status"])
+    assert out.exit_code == 0 and f"pid {d.proc.pid}" in out.output
+    out = CliRunner().invoke(main, ["daemon", "stop"])
+    assert out.exit_code == 0 and "stopped" in out.output
+    assert d.proc.wait() == 0 and not d.socket.exists()
+    out = CliRunner().invoke(main, ["daemon", "logs", "-n", "5"])
+    assert out.exit_code == 0 and "stopped (clean)" in out.output

@@ -23,14 +23,16 @@ UNIT_NAME = "localmem.service"
               help="Idle time before sleep-time consolidation may run.")
 @click.option("--scripted-delay", type=float, default=None, hidden=True,
               help="Tests only: a deterministic stand-in model taking this many seconds per call.")
-def serve(db, socket_path, tcp_port, model, idle_seconds, scripted_delay) -> None:
+@click.option("--scripted-kill-at-update", type=int, default=None, hidden=True,
+              help="Tests only: the scripted model SIGKILLs the server on its Nth update decision.")
+def serve(db, socket_path, tcp_port, model, idle_seconds, scripted_delay, scripted_kill_at_update) -> None:
     """Run the localmem daemon (HTTP API on a Unix socket)."""
     from localmem.server.config import ServerConfig
     from localmem.server.lifecycle import ServerError
     from localmem.server.main import serve as run
 
     config = ServerConfig(db=db, socket=socket_path, tcp_port=tcp_port, model=model, idle_seconds=idle_seconds,
-                          scripted_delay=scripted_delay)
+                          scripted_delay=scripted_delay, scripted_kill_at_update=scripted_kill_at_update)
     try:
         sys.exit(run(config, ready=lambda p: click.echo(f"localmem serving on {p}", err=True)))
     except ServerError as exc:

@@ -15,6 +15,7 @@ class ServerConfig(BaseModel):
     tcp_port: int | None = Field(None, ge=1, le=65535)  # also listen on 127.0.0.1:PORT (bearer token)
     model: str | None = None                   # registry name for chat and extraction (default: fast)
     scripted_delay: float | None = Field(None, ge=0, le=60)  # tests only: a deterministic stand-in model
+    scripted_kill_at_update: int | None = Field(None, ge=1)  # tests only: SIGKILL itself on the Nth update call
     max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
     idle_seconds: float = Field(300.0, ge=0)   # no request for this long: sleep-time consolidation may run
     consolidate_every: float = Field(3600.0, ge=0)

@@ -1,5 +1,8 @@
 """A deterministic stand-in for the LLM, for daemon tests only (``localmem serve --scripted-delay``).
 
+(``--scripted-kill-at-update N`` makes the server SIGKILL itself on the Nth update decision: after
+the first memories of a message are stored, before the message is marked extracted.)
+
 It answers the memory operations' prompts the way a perfect, boring model would: extraction turns
 each NEW user message into one fact ``User said: <message>``; an update decision is always ADD
 (exact duplicates never reach it); chat echoes the message back in word chunks. ``delay`` seconds
@@ -47,10 +50,12 @@ class ScriptedStream:
 class ScriptedRuntime:
     name = "scripted"
 
-    def __init__(self, delay: float = 0.0):
+    def __init__(self, delay: float = 0.0, *, kill_at_update: int | None = None):
         self.delay = delay
         self.lock = threading.RLock()
         self.calls = 0
+        self.updates = 0
+        self.kill_at_update = kill_at_update  # crash tests: SIGKILL this process on that update call
 
     def adapter_for(self, operation: str) -> None:
         return None
@@ -62,6 +67,12 @@ class ScriptedRuntime:
             system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
             last = messages[-1]["content"]
             if "maintain a user's memory" in system:
+                self.updates += 1
+                if self.updates == self.kill_at_update:
+                    import os
+                    import signal
+
+                    os.kill(os.getpid(), signal.SIGKILL)  # as `kill -9` would, mid-job
                 text = json.dumps({"event": "ADD"})
             else:
                 said = _new_user_lines(last)

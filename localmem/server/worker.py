@@ -45,7 +45,8 @@ class ModelHolder:
                 if self.config.scripted_delay is not None:
                     from localmem.server.scripted import ScriptedRuntime
 
-                    self._runtime = ScriptedRuntime(self.config.scripted_delay)
+                    self._runtime = ScriptedRuntime(self.config.scripted_delay,
+                                                    kill_at_update=self.config.scripted_kill_at_update)
                 else:
                     from localmem.llm import Runtime
 

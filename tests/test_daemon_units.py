@@ -45,6 +45,9 @@ def test_queue_claims_in_order_and_requeues_after_a_crash(mem: Memory):
         with mem.store.writing() as db:
             jobs.insert(db, "extract", {}, user_id="ana", key="k1")
     assert b.status == "queued"
+    with mem.store.writing() as db:
+        assert jobs.prune(db, before=now() + timedelta(seconds=1)) == 1  # the done one; b is still queued
+        assert jobs.get(db, b.id) is not None and jobs.get(db, a.id) is None
 
 
 def test_forget_user_removes_their_jobs(mem: Memory):
@@ -128,3 +131,39 @@ def test_log_file_rotates(tmp_path: Path):
     files = sorted(p.name for p in (tmp_path / "logs").iterdir())
     assert files == ["server.log", "server.log.1", "server.log.2"]
     assert all((tmp_path / "logs" / f).stat().st_size <= 2048 for f in files)
+
+
+class _SupersedeRuntime:
+    """The LLM boundary only: answers every update decision with SUPERSEDE of shown memory 0."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.calls = []
+
+    def adapter_for(self, operation):
+        return None
+
+    def chat(self, messages, *, adapter=None, **params):
+        from localmem.llm import CallStats, ChatResult
+
+        self.calls.append(messages[-1]["content"])
+        stats = CallStats(model="fake", adapter=None, prompt_tokens=1, cached_tokens=0, completion_tokens=1,
+                          prompt_ms=0, generation_ms=0, total_ms=0)
+        return ChatResult(text='{"event": "SUPERSEDE", "id": 0}', finish_reason="stop", stats=stats)
+
+
+def test_contradiction_recheck_supersedes_the_older_memory(mem: Memory):
+    old = mem.add("User lives in Bergen", user_id="ana", infer=False)[0].memory
+    new = mem.add("User lives in Oslo", user_id="ana", infer=False)[0].memory
+    unrelated = mem.add("User's favourite colour is green", user_id="ana", infer=False)[0].memory
+    rt = _SupersedeRuntime()
+    report = consolidate(mem.store, rt, ConsolidationConfig(contradiction_similarity=0.6))
+    assert report["contradictions"] == 1 and report["model_checks"] == len(rt.calls) == 1
+    assert "Oslo" in rt.calls[0] and "Bergen" in rt.calls[0]
+    ended = mem.get(old.id)
+    assert ended.status == Status.SUPERSEDED and ended.superseded_by == new.id
+    assert mem.history(old.id)[-1].actor == "consolidate:contradiction"
+    assert mem.get(unrelated.id).status == Status.ACTIVE
+    again = consolidate(mem.store, rt)  # nothing new since the last pass: the model is not asked again
+    assert again["model_checks"] == 0

@@ -115,7 +115,7 @@ class Guard:
             await self.app(scope, limited, tracking_send)
         finally:
             route = scope.get("route")
-            name = getattr(route, "path", None) or scope.get("path", "?")
+            name = getattr(route, "path", None) or "unmatched"  # never the raw path: bounded keys
             self.metrics.request(f"{scope.get('method')} {name}", time.perf_counter() - started, status["code"])
 
 

@@ -20,6 +20,7 @@ class ServerConfig(BaseModel):
     idle_seconds: float = Field(300.0, ge=0)   # no request for this long: sleep-time consolidation may run
     consolidate_every: float = Field(3600.0, ge=0)
     shutdown_grace: float = Field(30.0, ge=0)  # SIGTERM: how long the job in hand may take to finish
-    max_attempts: int = Field(3, ge=1)         # a job that raises this often is marked failed
+    max_attempts: int = Field(3, ge=1)
+    keep_jobs_days: float = Field(7.0, ge=0)   # finished jobs older than this are deleted at start-up         # a job that raises this often is marked failed
     log_max_bytes: int = Field(1_000_000, ge=1024)
     log_backups: int = Field(3, ge=0)

@@ -108,3 +108,10 @@ def message_ids_in_open_jobs(db) -> set[str]:
     for (payload,) in db.execute("SELECT payload FROM jobs WHERE kind = 'extract' AND status IN ('queued', 'running')"):
         ids.update(json.loads(payload).get("message_ids", []))
     return ids
+
+
+def prune(db, *, before: datetime) -> int:
+    """Delete finished jobs last updated before ``before`` (their results are copies of what the
+    store holds; the idempotency window for a retried request is shorter than this)."""
+    return db.execute("DELETE FROM jobs WHERE status IN ('done', 'failed') AND updated_at < ?",
+                      [ts(before)]).rowcount

@@ -161,9 +161,14 @@ class JobWorker:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        from datetime import timedelta
+
+        from localmem.store.values import now
+
         with self.store.writing() as db:
             requeued = jobs.requeue_running(db)
             covered = jobs.message_ids_in_open_jobs(db)
+            jobs.prune(db, before=now() - timedelta(days=self.config.keep_jobs_days))
         orphans = [m for m in self.store.pending_messages(limit=10_000) if m.id not in covered]
         from localmem.store.failures import list_for
 

@@ -3,6 +3,7 @@ when nothing runs."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -31,11 +32,14 @@ def test_daemon_commands_have_help(args):
 
 def test_install_writes_a_systemd_user_unit(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("LOCALMEM_DB", str(tmp_path / "my.db"))
     result = CliRunner().invoke(main, ["daemon", "install", "--no-enable"])
     assert result.exit_code == 0, result.output
     unit = (tmp_path / "config" / "systemd" / "user" / "localmem.service").read_text()
     assert "ExecStart=" in unit and unit.split("ExecStart=")[1].split("\n")[0].endswith(" serve")
     assert "WantedBy=default.target" in unit and "KillSignal=SIGTERM" in unit
+    assert f'Environment="LOCALMEM_DB={tmp_path / "my.db"}"' in unit
+    assert f'Environment="LOCALMEM_HOME={os.environ["LOCALMEM_HOME"]}"' in unit
 
 
 def test_status_and_stop_when_nothing_runs(tmp_path, monkeypatch):

@@ -44,13 +44,20 @@ def daemon() -> None:
     """Install, inspect and stop the background daemon (a systemd user service)."""
 
 
-def unit_text(executable: str) -> str:
+ENV_VARS = ("LOCALMEM_HOME", "LOCALMEM_DB", "LOCALMEM_MODELS_DIR", "LOCALMEM_CACHE", "LOCALMEM_RUNTIME_DIR",
+            "LOCALMEM_SOCKET", "LOCALMEM_MODELS_TOML")
+
+
+def unit_text(executable: str, env: dict[str, str] | None = None) -> str:
+    """The systemd user unit; ``env``: the installing shell's localmem variables, so that the
+    service and the user's commands agree on the home, store and socket."""
+    lines = "".join(f'Environment="{k}={v}"\n' for k, v in sorted((env or {}).items()))
     return f"""[Unit]
 Description=localmem: private on-device memory assistant (daemon)
 
 [Service]
 Type=simple
-ExecStart={executable} serve
+{lines}ExecStart={executable} serve
 Restart=on-failure
 RestartSec=2
 KillSignal=SIGTERM
@@ -79,7 +86,7 @@ def install(no_enable) -> None:
     exe = shutil.which("localmem") or f"{sys.executable} -m localmem"
     path = _unit_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(unit_text(exe))
+    path.write_text(unit_text(exe, {k: os.environ[k] for k in ENV_VARS if os.environ.get(k)}))
     click.echo(f"wrote {path}")
     if no_enable:
         return

@@ -3,6 +3,7 @@ over a Unix socket (``localmem serve``; ``localmem.client.RemoteMemory`` / ``Rem
 
 Modules: ``config`` (settings), ``lifecycle`` (runtime dir, socket lock, token, logging),
 ``jobs`` (the persisted work queue), ``worker`` (the model worker and job loop), ``consolidate``
-(sleep-time work), ``app`` (HTTP routes), ``main`` (serving it), ``scripted`` (a deterministic
-stand-in model for tests).
+(sleep-time work), ``schemas`` (request bodies), ``app`` (HTTP routes and the guard middleware),
+``metrics`` (latencies, tokens/s), ``main`` (serving it), ``scripted`` (a deterministic stand-in
+model for tests).
 """

@@ -38,6 +38,12 @@ def _options(fn):
 
 
 def _assistant(model_name, db, memory_mode, max_tokens, extraction):
+    if model_name is None and max_tokens is None:  # the daemon's model: use it when one runs
+        from localmem.client import RemoteAssistant, remote_for
+
+        remote = remote_for(db)
+        if remote is not None:
+            return RemoteAssistant(remote, memory_mode=memory_mode)
     from localmem.assistant import Assistant
     from localmem.config import RegistryError
     from localmem.llm import LLMError, Runtime

@@ -15,7 +15,15 @@ import click
 KINDS = ("fact", "preference", "event")
 
 
-def _open(ctx: click.Context):
+def _open(ctx: click.Context, *, remote: bool = True):
+    """The daemon's ``RemoteMemory`` when one serves this store (unless ``$LOCALMEM_NO_DAEMON``),
+    else the store opened in this process."""
+    if remote:
+        from localmem.client import remote_for
+
+        found = remote_for(ctx.obj["db"])
+        if found is not None:
+            return found
     from localmem.memory import Memory
 
     # One-shot process: no in-memory vector cache (the sqlite-vec index answers without loading one).
@@ -333,7 +341,7 @@ def stats(ctx, as_json) -> None:
 @_errors
 def check(ctx) -> None:
     """Check the database and its indexes; exit status 1 if anything is wrong."""
-    with _open(ctx) as mem:
+    with _open(ctx, remote=False) as mem:
         problems = mem.check()
     for p in problems:
         click.echo(p)
@@ -347,7 +355,7 @@ def check(ctx) -> None:
 @_errors
 def vacuum(ctx) -> None:
     """Rewrite the file without free space and empty the write-ahead log."""
-    with _open(ctx) as mem:
+    with _open(ctx, remote=False) as mem:
         done = mem.vacuum()
     if not all(done.values()):
         raise click.ClickException("another process kept the database busy; try again when it has exited")
@@ -359,7 +367,7 @@ def vacuum(ctx) -> None:
 @_errors
 def reembed(ctx) -> None:
     """Recompute every vector with the current embedding model (after changing models)."""
-    with _open(ctx) as mem:
+    with _open(ctx, remote=False) as mem:
         result = mem.reembed(progress=lambda done, total: click.echo(f"\r{done}/{total}", nl=False, err=True))
     click.echo(f"\nre-embedded {result['memories']} memories with {result['embedding_model']}", err=True)
 
@@ -369,7 +377,7 @@ def reembed(ctx) -> None:
 @_errors
 def reindex(ctx) -> None:
     """Rebuild the full-text and vector indexes from the stored rows."""
-    with _open(ctx) as mem:
+    with _open(ctx, remote=False) as mem:
         result = mem.reindex()
     click.echo(f"rebuilt full-text index ({result['fts_rows']} rows) and vector index ({result['vector_rows']} rows)")
 
@@ -429,5 +437,5 @@ def _json_object(text: str | None, what: str) -> dict | None:
 
 
 def _note_unknown_user(mem, user_id: str, results: list) -> None:
-    if not results and not mem.store.known_user(user_id):
+    if not results and hasattr(mem, "store") and not mem.store.known_user(user_id):
         click.echo(f"note: nothing is stored for user {user_id!r} in {mem.path}", err=True)

@@ -277,3 +277,27 @@ def migrate(db: sqlite_utils.Database, path: Path) -> list[str]:
 
 def schema_version(db: sqlite_utils.Database) -> int:
     return len(applied(db))
+
+
+@migration
+def m010_jobs(db: sqlite_utils.Database) -> None:
+    # The daemon's background work queue (localmem/server/jobs.py): extraction jobs survive a crash
+    # or restart (a job found 'running' at start-up is queued again: at-least-once), and a client's
+    # idempotency key maps a retried request to the job it already created.
+    db.execute("""
+        CREATE TABLE jobs (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            idempotency_key TEXT UNIQUE,
+            user_id TEXT,
+            payload TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            result TEXT,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX jobs_status ON jobs (status, seq)")
+    db.execute("CREATE INDEX jobs_user ON jobs (user_id)")

@@ -192,9 +192,10 @@ class Store:
 
     def log_and_add(self, scope: Scope, turns: Sequence[tuple[str, str, dict]],
                     new: Sequence[tuple[int, NewMemory]], *, pending: bool, actor: str,
-                    at: datetime | None = None) -> tuple[list[Message], list[MemoryItem]]:
+                    at: datetime | None = None, also=None) -> tuple[list[Message], list[MemoryItem]]:
         """Log turns and add memories drawn from them (``(turn index, memory)``) in one transaction;
-        each memory's ``source.message_ids`` gets the id of its turn."""
+        each memory's ``source.message_ids`` gets the id of its turn. ``also(db, logged, items)``
+        runs inside the same transaction (the daemon records an idempotency key with it)."""
         vecs = self._embed([n.text for _, n in new]) if new else None
         recorded = now()
         at = at or recorded
@@ -208,6 +209,8 @@ class Store:
                 rows.append((seq, scope.user_id, Status.ACTIVE.value))
             if rows:
                 self._put_vectors(rows, *vecs)
+            if also is not None:
+                also(self.db, logged, out)
         return logged, out
 
     def mark_extracted(self, message_ids: Sequence[str], *, pending: bool = False) -> int:

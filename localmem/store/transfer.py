@@ -144,6 +144,7 @@ def forget_user(store, user_id: str) -> dict[str, Any]:
         db.execute("DELETE FROM messages WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM extraction_failures WHERE user_id = ?", [user_id])
         db.execute("DELETE FROM chat_sessions WHERE user_id = ?", [user_id])  # titles quote the user
+        db.execute("DELETE FROM jobs WHERE user_id = ?", [user_id])  # the daemon's queue (results hold text)
         from localmem.preferences.store import forget as forget_preferences
 
         counts["preferences"] = forget_preferences(db, user_id)["preference_signals"]

@@ -1,0 +1,5 @@
+"""``python -m localmem`` runs the ``localmem`` command."""
+
+from localmem.cli import main
+
+main()

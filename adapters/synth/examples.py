@@ -47,15 +47,22 @@ def extraction_target(gold: tuple[GoldMemory, ...] | list[GoldMemory], confidenc
     return json.dumps(value.model_dump(mode="json"), ensure_ascii=False)
 
 
+def turn_inputs(session: Any, ti: int) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(new, context) for the user turn ``ti`` of a session, as ``Memory.add`` + the pipeline see them:
+    the assistant turn just before it is logged with it; up to ``CONTEXT_TURNS`` earlier turns are context."""
+    start = ti - 1 if ti > 0 and session.turns[ti - 1].role == "assistant" else ti
+    new = [{"role": t.role, "content": t.content} for t in session.turns[start:ti + 1]]
+    context = [{"role": t.role, "content": t.content} for t in session.turns[:start]][-CONTEXT_TURNS:]
+    return new, context
+
+
 def extract_examples(syn: Synthetic) -> list[dict[str, Any]]:
     conv, out = syn.conversation, []
     for si, session in enumerate(conv.sessions):
         for ti, turn in enumerate(session.turns):
             if turn.role != "user":
                 continue
-            start = ti - 1 if ti > 0 and session.turns[ti - 1].role == "assistant" else ti
-            new = [{"role": t.role, "content": t.content} for t in session.turns[start:ti + 1]]
-            context = [{"role": t.role, "content": t.content} for t in session.turns[:start]][-CONTEXT_TURNS:]
+            new, context = turn_inputs(session, ti)
             messages = extract_op.build_messages(new, context, session.date, prompt="short")
             out.append(_record(conv, "extract", f"s{si}/t{ti}", messages,
                                extraction_target(turn.memories or (), syn.confidence)))

@@ -47,6 +47,7 @@ class TrainConfig:
     rank: int = 16
     lora_alpha: float = 32.0
     target_modules: tuple[str, ...] = ALL_MODULES
+    layers: tuple[int, ...] = ()       # decoder layers that get LoRA (empty: all)
     learning_rate: float = 3e-4
     warmup_steps: int = 8
     batch_size: int = 8
@@ -55,6 +56,20 @@ class TrainConfig:
     seed: int = 1234
     threads: int = 2
     weight_decay: float = 0.0
+
+
+def parse_layers(spec: str) -> tuple[int, ...]:
+    """"12-23" or "0,2,4" or "" (all layers) -> sorted layer indexes."""
+    out: set[int] = set()
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        lo, _, hi = part.partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise ValueError(f"expected layer numbers like 12-23 or 0,2,4, got {spec!r}")
+        a, b = int(lo), int(hi or lo)
+        if a > b:
+            raise ValueError(f"empty range {part!r}")
+        out.update(range(a, b + 1))
+    return tuple(sorted(out))
 
 
 def encode(tok: Any, messages: Sequence[dict[str, str]], target: str) -> tuple[list[int], list[int]]:
@@ -110,6 +125,11 @@ def data_hash(rows: Sequence[dict[str, Any]]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings a checkpoint must share with the run resuming it (thread count may differ)."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items() if k != "threads"}
+
+
 def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: Path, *, fresh: bool = False,
           checkpoint_every: int = 10) -> dict[str, Any]:
     """Train (resuming from ``work/checkpoint.pt`` when present) and save the peft adapter in ``work/peft``."""
@@ -131,7 +151,8 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
     model = AutoModelForCausalLM.from_pretrained(base_gguf.parent, gguf_file=base_gguf.name, dtype=torch.float32)
     load_s = time.monotonic() - t0
     lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.lora_alpha, target_modules=list(cfg.target_modules),
-                      lora_dropout=0.0, bias="none", task_type="CAUSAL_LM", modules_to_save=None)
+                      lora_dropout=0.0, bias="none", task_type="CAUSAL_LM", modules_to_save=None,
+                      layers_to_transform=list(cfg.layers) or None, layers_pattern="layers" if cfg.layers else None)
     model = get_peft_model(model, lora)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
@@ -142,7 +163,7 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
     start, spent = 0, 0.0
     if ckpt_path.is_file() and not fresh:
         ckpt = torch.load(ckpt_path, weights_only=False)
-        if ckpt["config"] != asdict(cfg) or ckpt["data_sha256"] != data_hash(rows):
+        if _comparable(ckpt["config"]) != _comparable(asdict(cfg)) or ckpt["data_sha256"] != data_hash(rows):
             raise SystemExit(f"{ckpt_path} was made with other settings or data; pass --fresh to start over")
         set_peft_model_state_dict(model, ckpt["lora"])
         optim.load_state_dict(ckpt["optimizer"])
@@ -193,6 +214,28 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
     }
 
 
+def peft_dir_from_checkpoint(cfg: TrainConfig, ckpt_path: Path, out: Path) -> dict[str, Any]:
+    """Write a peft adapter directory from a checkpoint without loading the base model.
+
+    Used to export a run stopped early (``--export-checkpoint``): the LoRA weights at the last
+    checkpoint, with the learning-rate schedule cut short where it stood.
+    """
+    import torch
+    from peft import LoraConfig
+    from safetensors.torch import save_file
+
+    ckpt = torch.load(ckpt_path, weights_only=False)
+    if _comparable(ckpt["config"]) != _comparable(asdict(cfg)):
+        raise SystemExit(f"{ckpt_path} was made with other settings: {ckpt['config']}")
+    lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.lora_alpha, target_modules=list(cfg.target_modules),
+                      lora_dropout=0.0, bias="none", task_type="CAUSAL_LM", modules_to_save=None,
+                      layers_to_transform=list(cfg.layers) or None, layers_pattern="layers" if cfg.layers else None)
+    out.mkdir(parents=True, exist_ok=True)
+    lora.save_pretrained(out)
+    save_file({k: v.contiguous() for k, v in ckpt["lora"].items()}, out / "adapter_model.safetensors")
+    return ckpt
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     d = TrainConfig()
     p = argparse.ArgumentParser(prog="python -m localmem.adapters.train", description=__doc__.split("\n")[0])
@@ -207,6 +250,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--rank", type=int, default=d.rank)
     p.add_argument("--alpha", type=float, default=d.lora_alpha)
     p.add_argument("--targets", default=",".join(d.target_modules), help="comma-separated module names")
+    p.add_argument("--layers", default="", help="decoder layers with LoRA, e.g. 12-23 (default: all). Backward "
+                   "stops at the lowest one, so upper layers only train faster on CPU")
     p.add_argument("--max-tokens", type=int, default=d.max_tokens, help="drop longer examples")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=d.threads)
@@ -214,6 +259,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--outtype", choices=["f16", "f32"], default="f16")
     p.add_argument("--no-export", action="store_true")
+    p.add_argument("--export-checkpoint", action="store_true",
+                   help="export the last checkpoint of a run (stopped early) instead of training")
     return p.parse_args(argv)
 
 
@@ -235,13 +282,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"error: --targets: unknown module(s) {unknown}; choose from {', '.join(ALL_MODULES)}", file=sys.stderr)
         return 2
+    try:
+        layers = parse_layers(args.layers)
+    except ValueError as exc:
+        print(f"error: --layers: {exc}", file=sys.stderr)
+        return 2
     cfg = TrainConfig(operation=args.operation, rank=args.rank, lora_alpha=args.alpha, target_modules=targets,
+                      layers=layers,
                       learning_rate=args.lr, batch_size=args.batch_size, steps=args.steps,
                       max_tokens=args.max_tokens, seed=args.seed, threads=args.threads)
     rows = select_examples(read_jsonl(train_file), cfg.steps * cfg.batch_size, cfg.seed)
     card_file = args.data_dir / "card.json"
     work = args.work_dir or (default_data_dir(7, 1500).parent / f"run-{args.operation}")
-    training = train(cfg, rows, args.base_gguf, work, fresh=args.fresh, checkpoint_every=args.checkpoint_every)
+    if args.export_checkpoint:
+        ckpt = peft_dir_from_checkpoint(cfg, work / "checkpoint.pt", work / "peft")
+        losses = ckpt["losses"]
+        training = {
+            "method": "peft LoRA, float32 on the dequantized GGUF base; loss on output tokens only",
+            "base_file": args.base_gguf.name,
+            **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
+            "steps_planned": cfg.steps, "steps": ckpt["step"],
+            "stopped_early": f"exported from the checkpoint at step {ckpt['step']} of {cfg.steps}",
+            "lora_dropout": 0.0, "optimizer": "AdamW", "schedule": "linear warm-up, linear decay to 10%",
+            "grad_clip": 1.0, "n_examples_seen": ckpt["step"] * cfg.batch_size, "data_sha256": ckpt["data_sha256"],
+            "first_loss": losses[0], "final_loss": losses[-1],
+            "final_loss_avg10": round(sum(losses[-10:]) / len(losses[-10:]), 4), "losses": losses,
+            "train_seconds": round(ckpt["seconds"], 1),
+            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    else:
+        training = train(cfg, rows, args.base_gguf, work, fresh=args.fresh, checkpoint_every=args.checkpoint_every)
     training["data"] = {"train_file": f"train/{args.operation}.jsonl", "train_file_sha256": sha256_file(train_file),
                         "card_sha256": sha256_file(card_file) if card_file.is_file() else None,
                         "selected_ids_sha256": hashlib.sha256("\n".join(r["id"] for r in rows).encode()).hexdigest()}

@@ -214,17 +214,26 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", type=Path, default=default_data_dir(7, 1500))
-    p.add_argument("--split", default="test", choices=("dev", "test"))
+    p.add_argument("--split", default="test", choices=("dev", "test", "devset"),
+                   help="a held-out synthetic split, or the hand-written evaluation set bench/data/devset.json")
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--ops", default=",".join(OPS))
     p.add_argument("--conversations", type=int, default=40, help="first N conversations of the split")
     p.add_argument("--quality-conversations", type=int, default=12, help="first N for the slow 1.5B")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, help="default: bench/results/adapters[-dev].json")
+    p.add_argument("--record-manifest", action="store_true",
+                   help="store the 0.5b-adapters scores of this split in the adapters' manifest entries")
     args = p.parse_args(argv)
 
-    card = _sha(args.data_dir / "card.json")
-    convs = sorted(load_conversations(args.data_dir, args.split), key=lambda s: s.conversation.id)
+    if args.split == "devset":
+        from localmem.eval.devset import DEFAULT_PATH, load_devset
+
+        card = _sha(Path(DEFAULT_PATH))
+        convs = [Synthetic(c, "devset") for c in load_devset().conversations]
+    else:
+        card = _sha(args.data_dir / "card.json")
+        convs = sorted(load_conversations(args.data_dir, args.split), key=lambda s: s.conversation.id)
     from localmem.embed import Embedder
 
     embed = Embedder.default().embed
@@ -252,12 +261,29 @@ def main(argv: list[str] | None = None) -> int:
            "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version()},
            "adapters": {op: _sha(adapter_file(op)) for op in OPS if adapter_file(op).is_file()},
            "results": results}
-    path = args.out or RESULTS / ("adapters.json" if args.split == "test" else "adapters-dev.json")
+    path = args.out or RESULTS / ("adapters.json" if args.split == "test" else f"adapters-{args.split}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(table(results))
     print(f"wrote {path}")
+    if args.record_manifest and "0.5b-adapters" in results:
+        record_metrics(results["0.5b-adapters"], args.split, card)
     return 0
+
+
+def record_metrics(result: dict[str, Any], split: str, card: str) -> None:
+    """Write ``<split>_metrics`` into each evaluated adapter's manifest entry (the file is unchanged)."""
+    from localmem.adapters.export_gguf import load_manifest, save_manifest
+
+    path = ADAPTERS_DIR / ADAPTER_SUBDIR / "manifest.json"
+    manifest = load_manifest(path)
+    for op in OPS:
+        if op in result and op in manifest["adapters"]:
+            manifest["adapters"][op][f"{split}_metrics"] = {
+                "conversations": result["conversations"], "data_card_sha256": card,
+                "scores": result[op]["scores"], "prompt_tokens_mean": result[op]["latency"]["prompt_tokens_mean"],
+                "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    save_manifest(path, manifest)
 
 
 def _cpu() -> str:

@@ -62,6 +62,8 @@ def test_registry_maps_operations_to_shipped_adapters():
 
 
 @pytest.mark.llm
+@pytest.mark.xfail(strict=True, reason="the first-cycle extract adapter (step 28 of 64) answers "
+                   "{\"memories\": []} to almost everything; see BENCHMARKS.md 'Memory adapters'")
 def test_extract_adapter_extracts_with_the_short_prompt():
     from localmem.llm import Runtime
     from localmem.ops import extract as extract_op

@@ -1,0 +1,95 @@
+"""The small types fact templates work with, and the per-conversation context they draw from."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from localmem.dates import resolve_relative_date
+
+T = TypeVar("T")
+
+#: Relative phrases for past and future times, all resolved by ``localmem.dates``.
+PAST_PHRASES = ("yesterday", "last week", "last month", "two weeks ago", "three days ago", "a few weeks ago",
+                "last saturday", "last Sunday", "last friday", "the day before yesterday", "a couple of months ago",
+                "last year", "this morning", "last weekend", "a month ago", "2 weeks ago")
+FUTURE_PHRASES = ("tomorrow", "next week", "next month", "next friday", "next Monday", "next saturday",
+                  "next Thursday", "next year", "this weekend", "the day after tomorrow", "next weekend")
+
+
+@dataclass
+class Draft:
+    """A gold memory before it gets an id: text and labels, plus how later turns may refer to it."""
+
+    text: str
+    kind: str
+    category: str
+    confidence: float = 0.9
+    valid_from: str | None = None
+    decision: str = "ADD"          # ADD | UPDATE | SUPERSEDE | NONE
+    target: str | None = None      # the state key of the memory this one updates / supersedes / repeats
+    key: str | None = None         # the state key this memory becomes the current holder of
+    repeat_text: str | None = None  # a paraphrase of ``text`` (gold of a later NONE repeat)
+    repeat_say: str | None = None   # how the user may mention it again later
+    ask: tuple[str, str] | None = None  # (question, short answer) for answer probes
+
+
+@dataclass
+class Piece:
+    """Part of one user turn: what is said, and what should be remembered from it."""
+
+    say: str
+    memories: list[Draft] = field(default_factory=list)
+
+
+@dataclass
+class Ctx:
+    """What a fact template may use: seeded randomness, the session day, the persona's state."""
+
+    rng: random.Random
+    day: date
+    state: dict[str, Any]
+    persona_first: str = ""
+
+    def pick(self, seq: Sequence[T]) -> T:
+        return seq[self.rng.randrange(len(seq))]
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def past(self) -> tuple[str, str]:
+        """A relative past phrase and its resolved date (YYYY, YYYY-MM or YYYY-MM-DD)."""
+        phrase = self.pick(PAST_PHRASES)
+        return phrase, resolve_relative_date(phrase, self.day) or self.day.isoformat()
+
+    def future(self) -> tuple[str, str]:
+        phrase = self.pick(FUTURE_PHRASES)
+        return phrase, resolve_relative_date(phrase, self.day) or self.day.isoformat()
+
+    def name(self, pool: Sequence[str]) -> str:
+        """A name not used yet in this conversation (people and pets stay distinguishable)."""
+        used = self.state.setdefault("_names", set())
+        options = [n for n in pool if n not in used and n != self.persona_first]
+        value = self.pick(options or list(pool))
+        used.add(value)
+        return value
+
+    def fresh(self, pool: Sequence[T], key: str) -> T:
+        """A value of ``pool`` this persona has not had for ``key`` (for changes over time)."""
+        used = self.state.setdefault("_used:" + key, set())
+        options = [v for v in pool if v not in used]
+        value = self.pick(options or list(pool))
+        used.add(value)
+        return value
+
+
+def at(value: str) -> str:
+    """How a resolved date is written inside a memory text: "on 2023-05-02", "in 2023-05", "in 2023"."""
+    return f"on {value}" if len(value) == 10 else f"in {value}"
+
+
+def cap(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text

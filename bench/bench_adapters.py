@@ -1,0 +1,322 @@
+"""Memory adapters vs prompts, on the held-out split of the synthetic data (never trained on).
+
+Configurations (``--configs``):
+
+- ``0.5b-prompts``:  Qwen2.5-Coder-0.5B with the full prompts (instructions, few-shot for extract);
+- ``0.5b-adapters``: the same model with the ``extract`` / ``update`` / ``answer`` LoRA adapters of
+  ``adapters/qwen2.5-coder-0.5b-instruct/`` and the short prompts (an op without an adapter file
+  is skipped);
+- ``1.5b-prompts``:  Qwen2.5-Coder-1.5B with the full prompts (slow: ``--quality-conversations``).
+
+Operations: ``extract`` (one call per user turn, scored with ``localmem.eval.score.score_extraction``:
+matching by meaning), ``update`` (one call per update example: the candidate and its neighbours,
+scored on the decision and the id it names), ``answer`` (one call per probe, ``score_answers``).
+Each call records prompt / completion tokens and wall time. Results are cached per call in
+``~/.cache/localmem/bench/adapters`` so an interrupted run resumes where it stopped.
+
+    nice python bench/bench_adapters.py --split test --conversations 40 --quality-conversations 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from localmem.adapters import ADAPTERS_DIR  # noqa: E402
+from localmem.adapters.synth.build import default_data_dir, load_conversations  # noqa: E402
+from localmem.adapters.synth.conversation import Synthetic  # noqa: E402
+from localmem.adapters.synth.examples import answer_examples, turn_inputs, update_examples  # noqa: E402
+from localmem.config import AdapterSpec  # noqa: E402
+from localmem.llm import Runtime  # noqa: E402
+from localmem.ops import answer as answer_op  # noqa: E402
+from localmem.ops import extract as extract_op  # noqa: E402
+from localmem.ops import update as update_op  # noqa: E402
+from localmem.registry import load_registry  # noqa: E402
+from localmem.structured import chat_json  # noqa: E402
+
+CONFIGS = {"0.5b-prompts": ("fast", False), "0.5b-adapters": ("fast", True), "1.5b-prompts": ("quality", False)}
+OPS = ("extract", "update", "answer")
+ADAPTER_SUBDIR = "qwen2.5-coder-0.5b-instruct"
+CACHE = Path("~/.cache/localmem/bench/adapters").expanduser()
+RESULTS = ROOT / "bench" / "results"
+
+
+def adapter_file(op: str) -> Path:
+    return ADAPTERS_DIR / ADAPTER_SUBDIR / f"{op}.gguf"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def version(config: str, op: str, card: str) -> str:
+    """Cache key: the data, the op's source code and (with adapters) the adapter file."""
+    h = hashlib.sha256(f"{config}/{op}/{card}".encode())
+    h.update((ROOT / "localmem" / "ops" / f"{op}.py").read_bytes())
+    h.update((ROOT / "localmem" / "structured.py").read_bytes())
+    if CONFIGS[config][1]:
+        h.update(_sha(adapter_file(op)).encode())
+    return h.hexdigest()[:12]
+
+
+def make_runtime(config: str, threads: int) -> Runtime:
+    model, with_adapters = CONFIGS[config]
+    spec = load_registry().get(model)
+    adapters = [AdapterSpec(name=op, path=Path(ADAPTER_SUBDIR) / f"{op}.gguf", operation=op)
+                for op in OPS if with_adapters and adapter_file(op).is_file()]
+    spec = spec.model_copy(update={"adapters": adapters})
+    return Runtime(spec, n_threads=threads).load()
+
+
+def full_messages(op: str, row: dict[str, Any]) -> list[dict[str, str]]:
+    """The full-prompt form of a short-prompt example (same data, instructions in the prompt)."""
+    messages = [dict(m) for m in row["messages"]]
+    if op == "update":
+        messages[0]["content"] = update_op.SYSTEM
+    elif op == "answer":
+        first, _, block = messages[0]["content"].partition("\n")
+        today = first.removeprefix("Today is ").rstrip(".")
+        messages[0]["content"] = answer_op.SYSTEM.format(today=today, memory_block=block, style="")
+    return messages
+
+
+def _call_extract(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
+    out = []
+    for si, session in enumerate(syn.conversation.sessions):
+        for ti, turn in enumerate(session.turns):
+            if turn.role != "user":
+                continue
+            new, context = turn_inputs(session, ti)
+            t0 = time.perf_counter()
+            res = extract_op.extract(rt, new, today=session.date, context=context, adapter=adapter,
+                                     prompt="short" if adapter else "full")
+            secs = time.perf_counter() - t0
+            mems = [m.model_dump(mode="json") for m in res.value.memories] if res.ok and res.value else []
+            out.append({"key": f"{syn.conversation.id}/s{si}/t{ti}", "ok": res.ok, "memories": mems,
+                        "seconds": secs, **_tokens(res.attempts)})
+    return out
+
+
+def _tokens(attempts: list[Any]) -> dict[str, int]:
+    return {"prompt_tokens": sum(a.stats.prompt_tokens for a in attempts),
+            "completion_tokens": sum(a.stats.completion_tokens for a in attempts), "calls": len(attempts)}
+
+
+def _call_update(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
+    out = []
+    for row in update_examples(syn):
+        gold = json.loads(row["target"])
+        messages = row["messages"] if adapter else full_messages("update", row)
+        t0 = time.perf_counter()
+        res = chat_json(rt, messages, update_op.UpdateDecision, adapter=adapter, temperature=0.0, max_tokens=120)
+        secs = time.perf_counter() - t0
+        pred = res.value.model_dump(mode="json") if res.ok and res.value else None
+        out.append({"key": row["id"], "ok": res.ok, "gold": gold, "pred": pred, "seconds": secs,
+                    **_tokens(res.attempts)})
+    return out
+
+
+def _call_answer(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
+    out = []
+    for row in answer_examples(syn):
+        messages = row["messages"] if adapter else full_messages("answer", row)
+        t0 = time.perf_counter()
+        res = rt.chat(messages, adapter=adapter, temperature=0.0, max_tokens=100)
+        secs = time.perf_counter() - t0
+        out.append({"key": row["id"], "ok": True, "reply": res.text.strip(), "seconds": secs,
+                    "prompt_tokens": res.stats.prompt_tokens, "completion_tokens": res.stats.completion_tokens,
+                    "calls": 1})
+    return out
+
+
+CALLS = {"extract": _call_extract, "update": _call_update, "answer": _call_answer}
+
+
+def run(config: str, op: str, convs: list[Synthetic], threads: int, card: str,
+        runtime: list[Runtime | None]) -> list[dict[str, Any]]:
+    """Records for ``convs`` (from the cache where present), one conversation at a time."""
+    cache = CACHE / f"{config}-{op}-{version(config, op, card)}.jsonl"
+    done: dict[str, list[dict[str, Any]]] = {}
+    if cache.is_file():
+        for line in cache.read_text().splitlines():
+            rec = json.loads(line)
+            done[rec["conversation"]] = rec["records"]
+    records = []
+    for i, syn in enumerate(convs):
+        cid = syn.conversation.id
+        if cid not in done:
+            if runtime[0] is None:
+                runtime[0] = make_runtime(config, threads)
+            rt = runtime[0]
+            adapter = op if CONFIGS[config][1] else None
+            t0 = time.perf_counter()
+            done[cid] = CALLS[op](rt, syn, adapter)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            with cache.open("a") as f:
+                f.write(json.dumps({"conversation": cid, "records": done[cid]}) + "\n")
+            print(f"  {config} {op} {i + 1}/{len(convs)} {cid}: {len(done[cid])} calls in "
+                  f"{time.perf_counter() - t0:.1f}s", flush=True)
+        records += done[cid]
+    return records
+
+
+def latency(records: list[dict[str, Any]]) -> dict[str, Any]:
+    secs = [r["seconds"] for r in records]
+    return {"calls": len(records), "mean_s": statistics.mean(secs) if secs else None,
+            "p50_s": statistics.median(secs) if secs else None,
+            "p90_s": sorted(secs)[int(0.9 * (len(secs) - 1))] if secs else None,
+            "prompt_tokens_mean": statistics.mean(r["prompt_tokens"] for r in records) if records else None,
+            "completion_tokens_mean": statistics.mean(r["completion_tokens"] for r in records) if records else None,
+            "failed": sum(not r["ok"] for r in records)}
+
+
+def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed: Any) -> dict[str, Any]:
+    from localmem.eval.score import score_answers, score_extraction
+
+    if op == "extract":
+        turns = [t for s in convs for t in s.conversation.user_turns()]
+        s = score_extraction(turns, {r["key"]: r["memories"] for r in records}, embed)
+        return {"precision": s.precision, "recall": s.recall, "f1": s.f1, "kind_accuracy": s.kind_accuracy,
+                "category_accuracy": s.category_accuracy, "date_accuracy": s.date_accuracy,
+                "small_talk_fp_rate": s.small_talk_fp_rate, "n_gold": s.n_gold, "n_predicted": s.n_predicted}
+    if op == "update":
+        by_class: dict[str, list[int]] = {}
+        exact = event_ok = 0
+        for r in records:
+            g, p = r["gold"], r["pred"] or {"event": "ADD", "id": None}
+            ok_event = g["event"] == p["event"]
+            ok = ok_event and (g["event"] == "ADD" or g["id"] == p["id"])
+            event_ok += ok_event
+            exact += ok
+            by_class.setdefault(g["event"], []).append(ok)
+        n = len(records)
+        return {"accuracy": exact / n if n else None, "event_accuracy": event_ok / n if n else None,
+                "per_class_recall": {k: sum(v) / len(v) for k, v in sorted(by_class.items())},
+                "n": n, "gold_counts": {k: len(v) for k, v in sorted(by_class.items())}}
+    s = score_answers([c.conversation for c in convs],
+                      {r["key"]: r["reply"] for r in records})
+    return {"answer_f1": s.answer_f1, "false_abstention_rate": s.false_abstention_rate,
+            "abstention_rate": s.abstention_rate, "n_answerable": s.n_answerable, "n_unanswerable": s.n_unanswerable}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data-dir", type=Path, default=default_data_dir(7, 1500))
+    p.add_argument("--split", default="test", choices=("dev", "test", "devset"),
+                   help="a held-out synthetic split, or the hand-written evaluation set bench/data/devset.json")
+    p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument("--ops", default=",".join(OPS))
+    p.add_argument("--conversations", type=int, default=40, help="first N conversations of the split")
+    p.add_argument("--quality-conversations", type=int, default=12, help="first N for the slow 1.5B")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", type=Path, help="default: bench/results/adapters[-dev].json")
+    p.add_argument("--record-manifest", action="store_true",
+                   help="store the 0.5b-adapters scores of this split in the adapters' manifest entries")
+    args = p.parse_args(argv)
+
+    if args.split == "devset":
+        from localmem.eval.devset import DEFAULT_PATH, load_devset
+
+        card = _sha(Path(DEFAULT_PATH))
+        convs = [Synthetic(c, "devset") for c in load_devset().conversations]
+    else:
+        card = _sha(args.data_dir / "card.json")
+        convs = sorted(load_conversations(args.data_dir, args.split), key=lambda s: s.conversation.id)
+    from localmem.embed import Embedder
+
+    embed = Embedder.default().embed
+    load_start = os.getloadavg()
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    results: dict[str, Any] = {}
+    for config in args.configs.split(","):
+        n = args.quality_conversations if config.startswith("1.5b") else args.conversations
+        subset = convs[:n]
+        runtime: list[Runtime | None] = [None]
+        results[config] = {"conversations": len(subset)}
+        for op in args.ops.split(","):
+            if CONFIGS[config][1] and not adapter_file(op).is_file():
+                print(f"  {config} {op}: no adapter file {adapter_file(op)}, skipped")
+                continue
+            records = run(config, op, subset, args.threads, card, runtime)
+            results[config][op] = {"scores": score(op, records, subset, embed), "latency": latency(records)}
+        if runtime[0] is not None:
+            runtime[0].close()
+    out = {"benchmark": "memory adapters vs prompts (synthetic held-out split)", "split": args.split,
+           "data_dir": str(args.data_dir).replace(str(Path.home()), "~"), "data_card_sha256": card,
+           "threads": args.threads, "started": started,
+           "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "load_average_start": load_start, "load_average_end": os.getloadavg(),
+           "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version()},
+           "adapters": {op: _sha(adapter_file(op)) for op in OPS if adapter_file(op).is_file()},
+           "results": results}
+    path = args.out or RESULTS / ("adapters.json" if args.split == "test" else f"adapters-{args.split}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(table(results))
+    print(f"wrote {path}")
+    if args.record_manifest and "0.5b-adapters" in results:
+        record_metrics(results["0.5b-adapters"], args.split, card)
+    return 0
+
+
+def record_metrics(result: dict[str, Any], split: str, card: str) -> None:
+    """Write ``<split>_metrics`` into each evaluated adapter's manifest entry (the file is unchanged)."""
+    from localmem.adapters.export_gguf import load_manifest, save_manifest
+
+    path = ADAPTERS_DIR / ADAPTER_SUBDIR / "manifest.json"
+    manifest = load_manifest(path)
+    for op in OPS:
+        if op in result and op in manifest["adapters"]:
+            manifest["adapters"][op][f"{split}_metrics"] = {
+                "conversations": result["conversations"], "data_card_sha256": card,
+                "scores": result[op]["scores"], "prompt_tokens_mean": result[op]["latency"]["prompt_tokens_mean"],
+                "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    save_manifest(path, manifest)
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _fmt(v: Any, pct: bool = False) -> str:
+    if v is None:
+        return "-"
+    return f"{100 * v:.1f}" if pct else f"{v:.2f}"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = ["| config | conv. | extract P / R / F1 | small talk FP | update acc. | answer F1 / abstain | "
+            "prompt tok (ext/upd/ans) | s per call (ext/upd/ans) |", "|---|---|---|---|---|---|---|---|"]
+    for config, r in results.items():
+        e, u, a = r.get("extract"), r.get("update"), r.get("answer")
+        ext = (f"{_fmt(e['scores']['precision'], True)} / {_fmt(e['scores']['recall'], True)} / "
+               f"**{_fmt(e['scores']['f1'], True)}**") if e else "-"
+        fp = _fmt(e["scores"]["small_talk_fp_rate"], True) if e else "-"
+        upd = _fmt(u["scores"]["accuracy"], True) if u else "-"
+        ans = f"{_fmt(a['scores']['answer_f1'], True)} / {_fmt(a['scores']['abstention_rate'], True)}" if a else "-"
+        tok = " / ".join(f"{x['latency']['prompt_tokens_mean']:.0f}" if x else "-" for x in (e, u, a))
+        sec = " / ".join(_fmt(x["latency"]["mean_s"]) if x else "-" for x in (e, u, a))
+        rows.append(f"| {config} | {r['conversations']} | {ext} | {fp} | {upd} | {ans} | {tok} | {sec} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

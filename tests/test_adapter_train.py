@@ -1,0 +1,84 @@
+"""The memory-adapter trainer's data handling (localmem.adapters.train); no model is loaded here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from localmem.adapters import train as tr
+from localmem.adapters.synth.conversation import make_conversation
+from localmem.adapters.synth.examples import examples
+from localmem.adapters.train_tiny import default_base_gguf, default_cache_dir, load_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tok():
+    base = default_base_gguf()
+    cached = default_cache_dir() / "tokenizer-qwen2.5-coder-0.5b-instruct-q4_k_m" / "tokenizer_config.json"
+    if not cached.is_file() and not base.is_file():
+        pytest.skip("needs the Qwen2.5-Coder-0.5B tokenizer (run localmem models install fast)")
+    return load_tokenizer(base, default_cache_dir())
+
+
+def test_loss_is_on_the_target_tokens_only(tok):
+    row = examples(make_conversation(3, 0), "extract")[0]
+    ids, labels = tr.encode(tok, row["messages"], row["target"])
+    assert len(ids) == len(labels)
+    learned = [t for t, lab in zip(ids, labels) if lab != -100]
+    assert tok.decode(learned) == row["target"] + "<|im_end|>"
+    prompt = tok.decode([t for t, lab in zip(ids, labels) if lab == -100])
+    # the prompt is exactly the chat template the runtime applies, ending with the assistant header
+    assert prompt.endswith("<|im_start|>assistant\n")
+    assert "Extract memories." in prompt and row["messages"][1]["content"] in prompt
+    assert all(lab == -100 for lab in labels[: len(ids) - len(learned)])
+
+
+def test_examples_are_selected_without_repeats_and_reproducibly():
+    rows = [{"id": f"c{i}/t", "messages": [], "target": str(i)} for i in range(50)]
+    a = tr.select_examples(list(reversed(rows)), 20, seed=1)
+    b = tr.select_examples(rows, 20, seed=1)
+    assert [r["id"] for r in a] == [r["id"] for r in b]
+    assert len({r["id"] for r in a}) == 20
+    assert len(tr.select_examples(rows, 500, seed=1)) == 50
+
+
+def test_batches_cover_every_example_once_per_epoch_with_similar_lengths():
+    cfg = tr.TrainConfig(batch_size=4, steps=10, seed=5)
+    lengths = [(i * 37) % 101 for i in range(40)]
+    plan = tr.batches(lengths, cfg)
+    assert len(plan) == 10 and all(len(b) == 4 for b in plan)
+    assert sorted(i for b in plan for i in b) == list(range(40))
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in plan) / len(plan)
+    assert spread < 40  # random batches of 4 from 0..100 would spread ~60
+    assert tr.batches(lengths, cfg) == plan
+
+
+def test_learning_rate_warms_up_then_decays_to_a_tenth():
+    cfg = tr.TrainConfig(learning_rate=1e-3, warmup_steps=4, steps=24)
+    lrs = [tr.lr_at(s, cfg) for s in range(1, 25)]
+    assert lrs[0] == pytest.approx(2.5e-4) and lrs[3] == pytest.approx(1e-3)
+    assert all(x >= y for x, y in zip(lrs[3:], lrs[4:]))
+    assert lrs[-1] == pytest.approx(1e-4)
+
+
+def test_progress_line_shows_eta():
+    line = tr.progress_line(30, 120, 0.5, 0.6, 8.0)
+    assert "step 30/120" in line and "ETA 12m00s" in line and line.startswith("[######......")
+
+
+def test_data_hash_changes_with_the_data():
+    rows = examples(make_conversation(3, 1), "update")
+    assert tr.data_hash(rows) == tr.data_hash(json.loads(json.dumps(rows)))
+    changed = [dict(rows[0], target=rows[0]["target"].replace("ADD", "NONE"))] + rows[1:]
+    assert tr.data_hash(changed) != tr.data_hash(rows)
+
+
+def test_command_line_refuses_bad_targets_and_missing_data(tmp_path, capsys):
+    assert tr.main(["--operation", "extract", "--data-dir", str(tmp_path)]) == 2
+    assert "synth.build" in capsys.readouterr().err
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "extract.jsonl").write_text("")
+    if default_base_gguf().is_file():
+        assert tr.main(["--operation", "extract", "--data-dir", str(tmp_path), "--targets", "q_proj,lm_head"]) == 2
+        assert "unknown module(s) ['lm_head']" in capsys.readouterr().err

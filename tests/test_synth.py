@@ -1,0 +1,157 @@
+"""The synthetic conversation generator behind the memory adapters (localmem.adapters.synth)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from localmem.adapters.synth import build as build_mod
+from localmem.adapters.synth.conversation import make_conversation, persona_name, split_of
+from localmem.adapters.synth.examples import examples, second_person
+from localmem.eval.devset import Decision, eval_persona_names, load_devset
+from localmem.ops import extract as extract_op
+from localmem.ops import update as update_op
+
+SEED = 11
+N = 120
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return [make_conversation(SEED, i) for i in range(N)]
+
+
+def test_same_seed_same_data_other_seed_other_data():
+    a = [json.dumps(make_conversation(SEED, i).to_json(), sort_keys=True) for i in range(5)]
+    b = [json.dumps(make_conversation(SEED, i).to_json(), sort_keys=True) for i in range(5)]
+    c = [json.dumps(make_conversation(SEED + 1, i).to_json(), sort_keys=True) for i in range(5)]
+    assert a == b
+    assert all(x != y for x, y in zip(a, c))
+
+
+def test_splits_are_disjoint_by_persona_and_all_present(synthetic):
+    by_split = defaultdict(set)
+    for s in synthetic:
+        by_split[s.split].add(s.conversation.persona.name)
+    assert set(by_split) == {"train", "dev", "test"}
+    names = [s.conversation.persona.name for s in synthetic]
+    assert len(names) == len(set(names)), "persona names repeat"
+    assert not by_split["train"] & by_split["dev"]
+    assert not by_split["train"] & by_split["test"]
+    assert not by_split["dev"] & by_split["test"]
+    # the split depends on (seed, index) only, not on how many conversations are generated
+    assert [split_of(SEED, i) for i in range(N)] == [s.split for s in synthetic]
+
+
+def test_never_uses_evaluation_personas_or_sentences(synthetic):
+    refused = eval_persona_names()
+    assert not refused & {s.conversation.persona.name for s in synthetic}
+    assert not refused & {persona_name(SEED, i) for i in range(2000)}
+    dev_sentences = {t.content for c in load_devset().conversations for s in c.sessions for t in s.turns}
+    ours = {t.content for s in synthetic for sess in s.conversation.sessions for t in sess.turns}
+    assert not dev_sentences & ours
+
+
+def test_gold_labels_are_consistent(synthetic):
+    decisions = defaultdict(int)
+    for s in synthetic:
+        conv = s.conversation
+        conv.replay()  # targets exist and are active when referred to (raises otherwise)
+        for turn in conv.user_turns():
+            for m in turn.gold:
+                decisions[m.decision] += 1
+                assert m.id in s.confidence and 0 < s.confidence[m.id] <= 1
+                if m.valid_from:  # the resolved date is written into the text the model reads
+                    prompt = extract_op.render_turns([{"role": "user", "content": turn.content}], [], turn.date)
+                    assert m.valid_from in prompt, (turn.content, m)
+                    if m.kind.value == "event":  # an event says when; a fact may only carry valid_from
+                        assert m.valid_from in m.text
+        ids = {m.id for m in conv.memories()}
+        for p in conv.probes:
+            assert set(p.evidence) <= ids
+            if p.answerable:
+                assert p.answer and p.answer.lower() in conv.memory(p.evidence[0]).text.lower()
+    # every decision type is represented, ADD the most common
+    assert all(decisions[d] > 0 for d in Decision)
+    assert decisions[Decision.ADD] == max(decisions.values())
+
+
+def test_extract_examples_are_the_pipeline_short_prompt_with_valid_targets(synthetic):
+    s = synthetic[0]
+    rows = examples(s, "extract")
+    assert len(rows) == sum(1 for _ in s.conversation.user_turns())
+    for row, turn in zip(rows, s.conversation.user_turns()):
+        assert row["messages"][0] == {"role": "system", "content": extract_op.SHORT_SYSTEM}
+        assert row["messages"][1]["content"].endswith("user: " + extract_op.annotate_relative_dates(turn.content, turn.date))
+        target = extract_op.Extraction.model_validate_json(row["target"])
+        assert [m.text for m in target.memories] == [g.text for g in turn.gold]
+        assert list(json.loads(row["target"])["memories"][0]) == list(extract_op.ExtractedMemory.model_fields) \
+            if target.memories else True
+
+
+def test_update_examples_point_at_the_gold_target(synthetic):
+    seen = defaultdict(int)
+    for s in synthetic[:40]:
+        conv = s.conversation
+        for row in examples(s, "update", SEED):
+            gold = conv.memory(row["id"].split("/")[1])
+            decision = update_op.UpdateDecision.model_validate_json(row["target"])
+            assert decision.event == gold.decision.value
+            seen[decision.event] += 1
+            shown = row["messages"][1]["content"].split("\n")
+            assert row["messages"][0]["content"] == update_op.SHORT_SYSTEM
+            assert shown[-1] == f"NEW: {gold.text}"
+            if gold.decision is Decision.ADD:
+                assert decision.id is None and decision.text is None
+            else:
+                line = shown[1 + decision.id]
+                assert line.startswith(f"{decision.id}. {conv.memory(gold.target).text} (")
+                assert (decision.text == gold.text) == (gold.decision is Decision.UPDATE)
+    assert set(seen) == {"ADD", "UPDATE", "SUPERSEDE", "NONE"}
+
+
+def test_answer_examples_use_evidence_or_abstain(synthetic):
+    from localmem.eval.score import is_abstention
+
+    for s in synthetic[:30]:
+        for row, probe in zip(examples(s, "answer", SEED), s.conversation.probes):
+            assert row["messages"][-1] == {"role": "user", "content": probe.question}
+            assert is_abstention(row["target"]) == (not probe.answerable)
+            if probe.answerable:
+                assert probe.answer.lower() in row["target"].lower()
+                assert s.conversation.memory(probe.evidence[0]).text in row["messages"][0]["content"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("User loves jazz", "You love jazz."),
+    ("User's cat is named Fig", "Your cat is named Fig."),
+    ("User is allergic to sesame", "You are allergic to sesame."),
+    ("User watches anime", "You watch anime."),
+    ("User has a dog named Moose", "You have a dog named Moose."),
+    ("User does not like olives", "You do not like olives."),
+    ("User saves £300 a month for the user's honeymoon", "You save £300 a month for your honeymoon."),
+])
+def test_second_person(text, expected):
+    assert second_person(text) == expected
+
+
+def test_unknown_operation_is_refused(synthetic):
+    with pytest.raises(ValueError, match="unknown operation 'summarise'"):
+        examples(synthetic[0], "summarise")
+
+
+def test_build_writes_splits_and_a_card_with_hashes(tmp_path: Path):
+    card = build_mod.build(30, SEED, tmp_path)
+    for rel, digest in card["files"].items():
+        assert hashlib.sha256((tmp_path / rel).read_bytes()).hexdigest() == digest
+    assert sum(card["splits"][s]["conversations"] for s in ("train", "dev", "test")) == 30
+    convs = build_mod.load_conversations(tmp_path, "test")
+    assert len(convs) == card["splits"]["test"]["conversations"]
+    rows = build_mod.read_jsonl(tmp_path / "train" / "extract.jsonl")
+    assert {r["conversation"] for r in rows} <= {c.conversation.id for c in build_mod.load_conversations(tmp_path, "train")}
+    again = build_mod.build(30, SEED, tmp_path / "again")
+    assert again["files"] == card["files"]

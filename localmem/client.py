@@ -243,6 +243,10 @@ class RemoteMemory:
     def restore(self, memory_id: str) -> MemoryItem:
         return MemoryItem.model_validate(self.client.request("POST", f"/v1/memories/{_q(memory_id)}/restore"))
 
+    def restore_version(self, memory_id: str) -> MemoryItem:
+        return MemoryItem.model_validate(
+            self.client.request("POST", f"/v1/memories/{_q(memory_id)}/restore-version"))
+
     def delete_all(self, *, user_id: str, agent_id: str | None = None, session_id: str | None = None) -> int:
         return self.client.request("POST", "/v1/memories/delete-all", _scope(user_id, agent_id, session_id))["deleted"]
 

@@ -299,3 +299,10 @@ def test_ask_and_chat_use_the_daemon_model(daemon, monkeypatch):
     out = CliRunner().invoke(main, ["chat", "--db", str(daemon.db), "-u", "hal"], input="hello there\n/exit\n")
     assert out.exit_code == 0, out.output
     assert "You said: hello there" in out.output and "the daemon" in out.output
+
+
+def test_restore_version_reaches_the_library_through_the_daemon(mem: RemoteMemory):
+    item = mem.add("I play the oboe", user_id="rv", infer=False)[0].memory
+    with pytest.raises(Exception, match="only a superseded memory"):
+        mem.restore_version(item.id)
+    assert mem.get(item.id).text == item.text  # nothing changed by the refused call

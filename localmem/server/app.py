@@ -244,6 +244,10 @@ def create_app(state) -> FastAPI:
     def restore(memory_id: str):
         return _json(mem.restore(memory_id))
 
+    @app.post(API + "/memories/{memory_id}/restore-version")
+    def restore_version(memory_id: str):
+        return _json(mem.restore_version(memory_id))
+
     @app.get(API + "/memories/{memory_id}/history")
     def history(memory_id: str):
         return _json(mem.history(memory_id))

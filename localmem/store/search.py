@@ -124,11 +124,7 @@ def _bm25(db: sqlite_utils.Database, match: str, where: str, params: list, n: in
     rows = db.conn.execute("SELECT rowid, bm25(memories_fts) AS score FROM memories_fts "
                            "WHERE memories_fts MATCH ? ORDER BY score, rowid LIMIT ?", [match, fetch]).fetchall()
     if rows:
-        marks = ", ".join("?" * len(rows))
-        # NOT INDEXED: look rows up by primary key, never by walking the scope's index.
-        keep = {r[0] for r in db.conn.execute(
-            f"SELECT m.seq FROM memories m NOT INDEXED WHERE m.seq IN ({marks}) AND {where}",
-            [*(r[0] for r in rows), *params])}
+        keep = _passing(db, [r[0] for r in rows], where, params)
         ranked = [(seq, -score) for seq, score in rows if seq in keep]
         if len(ranked) >= n or len(rows) < fetch:
             return ranked[:n]
@@ -189,6 +185,14 @@ def vector_ranking(db: sqlite_utils.Database, query: np.ndarray, scope: Scope,
         k *= 4  # too few candidates passed the filters: widen the net
 
 
+def _passing(db: sqlite_utils.Database, seqs: list[int], where: str, params: list) -> set[int]:
+    """Which of ``seqs`` pass ``where`` (NOT INDEXED: looked up by primary key, never by walking the
+    scope's index)."""
+    marks = ", ".join("?" * len(seqs))
+    return {r[0] for r in db.conn.execute(
+        f"SELECT m.seq FROM memories m NOT INDEXED WHERE m.seq IN ({marks}) AND {where}", [*seqs, *params])}
+
+
 def _passing_in_order(db: sqlite_utils.Database, seqs: list[int], where: str, params: list,
                       want: int) -> list[int]:
     """The first ``want`` of ``seqs`` (in order) whose rows pass ``where``, checked by primary key in
@@ -197,9 +201,7 @@ def _passing_in_order(db: sqlite_utils.Database, seqs: list[int], where: str, pa
     batch = max(2 * want, 64)
     for start in range(0, len(seqs), batch):
         chunk = seqs[start:start + batch]
-        marks = ", ".join("?" * len(chunk))
-        ok = {r[0] for r in db.conn.execute(
-            f"SELECT m.seq FROM memories m NOT INDEXED WHERE m.seq IN ({marks}) AND {where}", [*chunk, *params])}
+        ok = _passing(db, chunk, where, params)
         kept += [seq for seq in chunk if seq in ok]
         if len(kept) >= want:
             return kept[:want]

@@ -188,15 +188,10 @@ class CodeCache:
         with self._lock:
             return self._synced(db, user_id, model_id).n
 
-    def candidates(self, db: sqlite_utils.Database, user_id: str, query: np.ndarray, k: int,
-                   model_id: str) -> tuple[list[int], bool]:
-        """Up to ``k`` seqs nearest by Hamming distance, and whether that covers all the user's vectors."""
-        with self._lock:
-            return self._synced(db, user_id, model_id).nearest(pack_code(query), k)
-
     def preranked(self, db: sqlite_utils.Database, user_id: str, query: np.ndarray, k: int,
                   model_id: str) -> tuple[list[int], bool]:
-        """``candidates`` ordered by their int8 cosine with ``query``, best first."""
+        """Up to ``k`` seqs nearest by Hamming distance, ordered by their int8 cosine with ``query``
+        (best first), and whether that covers all the user's vectors."""
         with self._lock:
             codes = self._synced(db, user_id, model_id)
             seqs, complete = codes.nearest(pack_code(query), k)

@@ -126,9 +126,10 @@ def data_sha256(examples: Sequence[Sequence[dict[str, str]]]) -> str:
 
 
 def default_base_gguf() -> Path:
-    """The base model in the shared models directory (``$LOCALMEM_MODELS_DIR``)."""
-    models = os.environ.get("LOCALMEM_MODELS_DIR") or Path.home() / ".cache/localmem/models"
-    return Path(models) / BASE_FILE
+    """The base model where ``localmem models install`` puts it (``localmem.paths.models_dir()``)."""
+    from localmem.paths import models_dir
+
+    return models_dir() / BASE_FILE
 
 
 def default_cache_dir() -> Path:

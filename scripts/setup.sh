@@ -96,6 +96,12 @@ if ! "$VENV/bin/python" -c 'import localmem, sys; from pathlib import Path; sys.
   rm -f "$LOG"
 fi
 
+# Bytecode for the clone's own modules, as a wheel install would have: an editable install leaves
+# them to be compiled on every start when PYTHONDONTWRITEBYTECODE is set (saves ~50 ms of each
+# one-shot command; incremental, under a second).
+"$VENV/bin/python" -m compileall -q -j 0 "$ROOT/localmem" "$ROOT/tui" "$ROOT/adapters" >/dev/null \
+  || say "warning: could not precompile bytecode (commands start a little slower)"
+
 # ---- 4. models: assembled once, sha256-verified ---------------------------------------------
 # shellcheck disable=SC2086
 "$VENV/bin/localmem" models install ${LOCALMEM_MODELS:---defaults}

@@ -14,10 +14,27 @@ from localmem.store.errors import (
     StoreLockedError,
     UnknownUserError,
 )
-from localmem.store.memories import NewMemory
-from localmem.store.scope import Scope
-from localmem.store.search import SearchConfig
-from localmem.store.store import Store
+# The error classes are cheap and imported eagerly. Store, NewMemory, Scope and SearchConfig pull
+# in sqlite-utils, numpy and the pydantic result types (~0.25 s): they load on first access, so a
+# process that only needs an error class (the CLI talking to the daemon) does not pay for them.
+_LAZY = {
+    "NewMemory": "localmem.store.memories",
+    "Scope": "localmem.store.scope",
+    "SearchConfig": "localmem.store.search",
+    "Store": "localmem.store.store",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'localmem.store' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EmbeddingMismatchError", "ImportConflictError", "InferenceUnavailableError", "InvalidInputError",

@@ -82,3 +82,13 @@ def test_command_line_refuses_bad_targets_and_missing_data(tmp_path, capsys):
     if default_base_gguf().is_file():
         assert tr.main(["--operation", "extract", "--data-dir", str(tmp_path), "--targets", "q_proj,lm_head"]) == 2
         assert "unknown module(s) ['lm_head']" in capsys.readouterr().err
+
+
+def test_a_checkpoint_from_before_the_precision_setting_resumes_as_fp32_only():
+    from dataclasses import asdict
+
+    from localmem.adapters.train import TrainConfig, _comparable
+
+    old = {k: v for k, v in asdict(TrainConfig()).items() if k != "precision"}
+    assert _comparable(old) == _comparable(asdict(TrainConfig(threads=1)))
+    assert _comparable(old) != _comparable(asdict(TrainConfig(precision="bf16")))

@@ -93,16 +93,17 @@ def _strip_shown_date(text: str, shown: str | None) -> str:
     return text
 
 
-def content_words(text: str) -> set[str]:
-    """Lower-case words that carry the meaning (no filler, a plural "s" dropped)."""
+def _coverage_words(text: str) -> set[str]:
+    """Lower-case words that carry the meaning (no filler, a plural "s" dropped). Not the search's
+    ``content_words``: that one keeps order and plurals for BM25 and drops question words."""
     words = re.findall(r"[\w']+", text.lower())
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w not in _FILLER}
 
 
 def coverage(part: str, whole: str) -> float:
     """The share of ``part``'s content words that occur in ``whole`` (1.0 when it has none)."""
-    words = content_words(part)
-    return len(words & content_words(whole)) / len(words) if words else 1.0
+    words = _coverage_words(part)
+    return len(words & _coverage_words(whole)) / len(words) if words else 1.0
 
 
 def resolve(decision: UpdateDecision, candidate: str, neighbours: Sequence[Neighbour]) -> Resolved:

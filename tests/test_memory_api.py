@@ -10,6 +10,7 @@ import pytest
 
 from localmem import Memory, MemoryEvent, MemoryItem
 from localmem.memory import AsyncMemory, MemoryConfig
+from localmem.sessions import ChatSessions
 from localmem.store import InferenceUnavailableError, UnknownUserError
 from localmem.types import EventType, HistoryAction, Status
 from store_fixtures import db_path, embedder, file_bytes, mem  # noqa: F401
@@ -116,6 +117,14 @@ def _populate(mem: Memory) -> None:
     mem.store.supersede(event.memory.id, NewMemory(text="My favourite film is Tampopo", category="media"))
     mem.search("film", user_id="ana")  # access counts are part of the export
     mem.add("bob's memory", user_id="bob", infer=False)
+    # preference tracking and chat sessions travel with the user's memories
+    mem.observe_preferences("Could you please give me a detailed, thorough explanation?", user_id="ana")
+    mem.observe_preferences("ok thx", user_id="ana")
+    mem.record_feedback(user_id="ana", original="A long answer. " * 20, edited="Short answer.", comment="too long")
+    mem.observe_preferences("bob's style", user_id="bob")
+
+    ChatSessions(mem).start(user_id="ana", title="Films I like", memory_mode="read-only")
+    ChatSessions(mem).start(user_id="bob", title="bob's chat")
 
 
 def test_export_import_round_trips_exactly(mem, tmp_path, embedder):
@@ -125,16 +134,23 @@ def test_export_import_round_trips_exactly(mem, tmp_path, embedder):
     assert {m["user_id"] for m in exported["memories"]} == {"ana"}
     assert len(exported["memories"]) == 5 and len(exported["messages"]) == 5
     assert any(m["access_count"] for m in exported["memories"])
+    tables = {name: len(rows) for name, rows in exported["tables"].items()}
+    assert tables == {"preference_state": 1, "preference_signals": 3, "reply_feedback": 1, "chat_sessions": 1}
     text = json.dumps(exported)  # JSON-ready
     with Memory(tmp_path / "other.db", embedder=embedder) as other:
         assert other.import_(json.loads(text)) == {"memories": 5, "history": len(exported["history"]),
-                                                   "messages": 5}
+                                                   "messages": 5, **tables}
         again = other.export(user_id="ana")
         assert {k: v for k, v in again.items() if k != "exported_at"} == {
             k: v for k, v in exported.items() if k != "exported_at"}
-        assert other.import_(exported) == {"memories": 0, "history": 0, "messages": 0}  # idempotent
+        assert other.import_(exported) == {"memories": 0, "history": 0, "messages": 0,
+                                           **{name: 0 for name in tables}}  # idempotent
         assert other.search("favourite movie", user_id="ana", limit=1)[0].text == "My favourite film is Tampopo"
         assert other.check() == []
+        # the imported tracker carries on where the exported one stopped
+        assert other.preferences(user_id="ana") == mem.preferences(user_id="ana")
+        assert [s.title for s in ChatSessions(other).list(user_id="ana")] == ["Films I like"]
+        assert other.observe_preferences("thanks", user_id="ana").turn == 4
 
 
 def test_import_conflict_writes_nothing(mem, tmp_path, embedder):
@@ -148,6 +164,29 @@ def test_import_conflict_writes_nothing(mem, tmp_path, embedder):
     with pytest.raises(ImportConflictError, match="different content"):
         mem.import_(tampered)
     assert mem.export(user_id="ana")["messages"] == exported["messages"]
+
+
+def test_import_of_a_different_preference_history_conflicts_and_writes_nothing(mem, tmp_path, embedder):
+    _populate(mem)
+    exported = mem.export(user_id="ana")
+    with Memory(tmp_path / "other.db", embedder=embedder) as other:
+        other.observe_preferences("hello there, a different tracker", user_id="ana")
+        before = other.export(user_id="ana")
+        from localmem.store import ImportConflictError
+
+        with pytest.raises(ImportConflictError, match="preference tracking state"):
+            other.import_(exported)
+        after = other.export(user_id="ana")
+        assert {k: v for k, v in after.items() if k != "exported_at"} == {
+            k: v for k, v in before.items() if k != "exported_at"}
+
+
+def test_an_export_without_tables_still_imports(mem, tmp_path, embedder):
+    _populate(mem)
+    exported = mem.export(user_id="ana")
+    del exported["tables"]  # as written before preferences and sessions were exported
+    with Memory(tmp_path / "other.db", embedder=embedder) as other:
+        assert other.import_(exported)["memories"] == 5
 
 
 def test_forget_user_leaves_no_trace_in_the_file(mem, embedder):

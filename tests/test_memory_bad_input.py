@@ -143,6 +143,10 @@ def test_bad_update_text(seeded, text, message):
     assert snapshot(seeded) == before
 
 
+EMPTY_EXPORT = {"format": "localmem-export", "version": 1, "user_id": "x", "memories": [], "messages": [],
+                "history": []}
+
+
 @pytest.mark.parametrize("data, message", [
     ("a string", "must be a dict"),
     ({"format": "mem0"}, "not a localmem export"),
@@ -151,6 +155,13 @@ def test_bad_update_text(seeded, text, message):
     ({"format": "localmem-export", "version": 1, "user_id": "x", "memories": [], "messages": [],
       "history": [{"id": "01HZZZZZZZZZZZZZZZZZZZZZZA", "memory_id": MISSING_ID, "user_id": "x", "action": "ADD",
                    "actor": "api", "created_at": "2024-01-01T00:00:00Z"}]}, "history for memories it does not contain"),
+    ({**EMPTY_EXPORT, "tables": {"passwords": []}}, "unknown table 'passwords'"),
+    ({**EMPTY_EXPORT, "tables": {"chat_sessions": [{"id": "s1", "user_id": "x"}]}}, "a chat_sessions row has columns"),
+    ({**EMPTY_EXPORT, "tables": {"preference_state": [{"user_id": "x", "turns": "3", "state": "{}",
+                                                       "updated_at": "2024-01-01T00:00:00Z"}]}}, "bad turns: '3'"),
+    ({**EMPTY_EXPORT, "tables": {"chat_sessions": [{"id": "s1", "user_id": "x", "title": "t", "memory_mode": "loud",
+                                                    "model": None, "created_at": "2024-01-01T00:00:00Z",
+                                                    "updated_at": "2024-01-01T00:00:00Z"}]}}, "CHECK constraint"),
 ])
 def test_bad_imports_write_nothing(seeded, data, message):
     before = snapshot(seeded)

@@ -1,7 +1,9 @@
 """Export, import and forgetting of one user's data.
 
 An export is a JSON-ready dict holding every memory (all statuses, with ids, times and access
-counts), every history row and every logged message of the user. Importing it into any store
+counts), every history row and every logged message of the user, and the rows of the user's
+preference tracking (tracker state, per-turn signals, reply feedback) and chat sessions, as stored
+(``tables``; exports written before these were included simply lack them). Importing it into any store
 recreates exactly those rows (vectors are recomputed with the store's embedder), so
 ``export -> import -> export`` gives the same data. Importing the same export twice is a no-op;
 an id that exists with different content is a conflict and nothing is written.
@@ -17,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from localmem.store import history, memories, messages, vectors
-from localmem.store.db import translate_errors
+from localmem.store.db import sqlite3, translate_errors
 from localmem.store.errors import ImportConflictError, InvalidInputError, StoreLockedError
 from localmem.store.scope import Scope
 from localmem.store.values import now
@@ -25,6 +27,19 @@ from localmem.types import HistoryEntry, MemoryItem, Message
 
 FORMAT = "localmem-export"
 VERSION = 1
+
+
+# Per-user tables exported row for row (column -> value as stored) beside memories, history and
+# messages: (table, key column, columns). JSON text columns stay text, so the round trip is exact.
+TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "preference_state": ("user_id", ("user_id", "turns", "state", "updated_at")),
+    "preference_signals": ("id", ("id", "user_id", "turn", "created_at", "source", "message_id", "signal",
+                                  "short_term", "long_term", "fused", "delta", "changed")),
+    "reply_feedback": ("id", ("id", "user_id", "message_id", "original", "edited", "comment", "created_at",
+                              "turn")),
+    "chat_sessions": ("id", ("id", "user_id", "title", "memory_mode", "model", "created_at", "updated_at")),
+}
+Cell = str | int | float | None
 
 
 class ExportData(BaseModel):
@@ -37,6 +52,16 @@ class ExportData(BaseModel):
     memories: list[MemoryItem]
     history: list[HistoryEntry]
     messages: list[Message]
+    tables: dict[str, list[dict[str, Cell]]] = {}
+
+
+def _table_rows(db, user_id: str) -> dict[str, list[dict[str, Cell]]]:
+    out = {}
+    for table, (_, columns) in TABLES.items():
+        order = "seq" if table in ("preference_signals", "reply_feedback") else columns[0]
+        rows = db.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE user_id = ? ORDER BY {order}", [user_id])
+        out[table] = [dict(zip(columns, r)) for r in rows]
+    return out
 
 
 def export_user(store, user_id: str) -> dict[str, Any]:
@@ -48,9 +73,10 @@ def export_user(store, user_id: str) -> dict[str, Any]:
         items = [memories.to_item(r).model_dump(mode="json", exclude={"score", "match"}) for r in rows]
         entries = [e.model_dump(mode="json") for e in history.for_user(db, user_id)]
         logged = [m.model_dump(mode="json") for m in messages.for_scope(db, Scope(user_id))]
+        tables = _table_rows(db, user_id)
     return {"format": FORMAT, "version": VERSION, "user_id": user_id,
             "exported_at": now().isoformat().replace("+00:00", "Z"),
-            "memories": items, "history": entries, "messages": logged}
+            "memories": items, "history": entries, "messages": logged, "tables": tables}
 
 
 def parse_export(data: Any) -> ExportData:
@@ -64,8 +90,20 @@ def parse_export(data: Any) -> ExportData:
         parsed = ExportData.model_validate(data)
     except ValidationError as exc:
         raise InvalidInputError(f"invalid export: {exc}") from None
+    for table, rows in parsed.tables.items():
+        if table not in TABLES:
+            raise InvalidInputError(f"invalid export: unknown table {table!r} (expected {', '.join(TABLES)})")
+        columns = set(TABLES[table][1])
+        for row in rows:
+            if set(row) != columns:
+                raise InvalidInputError(f"invalid export: a {table} row has columns {sorted(row)}, "
+                                        f"expected {sorted(columns)}")
+            bad = [c for c in ("turn", "turns") if c in row and (type(row[c]) is not int or row[c] < 0)]
+            if bad or not isinstance(row[TABLES[table][0]], str):
+                raise InvalidInputError(f"invalid export: a {table} row has a bad "
+                                        f"{bad[0] if bad else TABLES[table][0]}: {row.get(bad[0] if bad else TABLES[table][0])!r}")
     users = {m.user_id for m in parsed.memories} | {h.user_id for h in parsed.history} | {
-        m.user_id for m in parsed.messages}
+        m.user_id for m in parsed.messages} | {r["user_id"] for rows in parsed.tables.values() for r in rows}
     if users - {parsed.user_id}:
         raise InvalidInputError(f"export for {parsed.user_id!r} contains rows of other users: {sorted(users - {parsed.user_id})}")
     ids = {m.id for m in parsed.memories}
@@ -123,6 +161,32 @@ def import_data(store, data: Any, *, actor: str = "import") -> dict[str, int]:
                 continue
             messages.insert_raw(db, message)
             added["messages"] += 1
+        for table, rows in parsed.tables.items():
+            added[table] = _import_rows(db, table, rows)
+    return added
+
+
+def _import_rows(db, table: str, rows: list[dict[str, Cell]]) -> int:
+    """Insert the rows whose key is not stored yet; a stored row that differs is a conflict (the
+    caller's transaction is rolled back, so nothing of the import is written)."""
+    key, columns = TABLES[table]
+    added = 0
+    for row in rows:
+        stored = db.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ?", [row[key]]).fetchone()
+        if stored is not None:
+            if dict(zip(columns, stored)) != row:
+                what = "preference tracking state" if table == "preference_state" else f"{table} row {row[key]}"
+                raise ImportConflictError(f"{what} already exists with different content; nothing was imported")
+            continue
+        try:
+            db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                       [row[c] for c in columns])
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" not in str(exc):
+                raise InvalidInputError(f"invalid export: {table} row {row[key]}: {exc}") from None
+            raise ImportConflictError(f"{table} row {row[key]} clashes with a stored row ({exc}); "
+                                      "nothing was imported") from None
+        added += 1
     return added
 
 

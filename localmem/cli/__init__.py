@@ -16,6 +16,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ask": ("localmem.cli.chat:ask", "Ask one question, answered from memory."),
     "models": ("localmem.cli.models:models", "List, install, verify and locate models."),
     "memories": ("localmem.cli.memories:memories", "Add, search, inspect and manage memories."),
+    "preferences": ("localmem.cli.preferences:preferences", "Show the communication style learnt for a user."),
     "serve": ("localmem.cli.daemon:serve", "Run the background daemon (HTTP API on a Unix socket)."),
     "daemon": ("localmem.cli.daemon:daemon", "Install, inspect, stop the daemon; show its logs."),
 }

@@ -53,14 +53,14 @@ def _item_json(item) -> dict:
     return item.model_dump(mode="json", exclude_none=False)
 
 
-def _table(columns: list[str], rows: list[list[str]]) -> None:
-    """A plain table: short columns keep their full width, text columns wrap in what is left."""
+def _table(columns: list[str], rows: list[list[str]], wrap: tuple[str, ...] = ()) -> None:
+    """A plain table: short columns keep their full width, text columns (and ``wrap``) wrap in what is left."""
     from rich.console import Console
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for i, col in enumerate(columns):
-        if "text" in col:
+        if "text" in col or col in wrap:
             table.add_column(col, overflow="fold", ratio=1)
         else:
             width = max([len(col)] + [len(r[i]) for r in rows])

@@ -21,8 +21,10 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,15 @@ _ERRORS = {"invalid_input": E.InvalidInputError, "invalid_request": E.InvalidInp
            "unknown_user": E.UnknownUserError, "invalid_state": E.InvalidStateError,
            "import_conflict": E.ImportConflictError, "store_locked": E.StoreLockedError,
            "inference_unavailable": E.InferenceUnavailableError}
+
+
+def _session_not_found(detail: str) -> Exception:
+    from localmem.sessions import SessionNotFoundError
+
+    return SessionNotFoundError(detail)
+
+
+_ERRORS["session_not_found"] = _session_not_found
 
 
 class DaemonUnavailable(ConnectionError):
@@ -129,7 +140,7 @@ class Client:
 def _error(status: int, payload: Any) -> Exception:
     kind = payload.get("error") if isinstance(payload, dict) else None
     detail = payload.get("detail") if isinstance(payload, dict) else payload
-    cls = _ERRORS.get(kind, RemoteError)
+    cls = _ERRORS.get(kind, RemoteError)  # an exception class, or a function that builds one
     return cls(f"{detail}" if cls is not RemoteError else f"daemon answered {status} {kind}: {detail}")
 
 
@@ -183,6 +194,10 @@ class RemoteMemory:
     @property
     def path(self) -> Path:
         return Path(self.client.request("GET", "/health")["db"])
+
+    def health(self) -> dict[str, Any]:
+        """The daemon's ``/health``: db, pid, queue, and its model (name, adapters, n_ctx)."""
+        return self.client.request("GET", "/health")
 
     def close(self) -> None:
         pass
@@ -324,6 +339,41 @@ def _q(value: str) -> str:
     return quote(str(value), safe="")
 
 
+class RemoteSessions:
+    """``ChatSessions``' verbs (the terminal app's saved chats), served by the daemon."""
+
+    def __init__(self, memory: RemoteMemory):
+        self.memory = memory
+        self.client = memory.client
+
+    def _session(self, data: dict):
+        from localmem.sessions import ChatSession
+
+        return ChatSession.model_validate(data)
+
+    def start(self, *, user_id: str, title: str, memory_mode: str = "on", model: str | None = None):
+        return self._session(self.client.request("POST", "/v1/sessions", {
+            "user_id": user_id, "title": title, "memory_mode": memory_mode, "model": model}))
+
+    def get(self, session_id: str):
+        return self._session(self.client.request("GET", f"/v1/sessions/{_q(session_id)}"))
+
+    def list(self, *, user_id: str, query: str | None = None, limit: int = 100):
+        return [self._session(s) for s in self.client.request(
+            "POST", "/v1/sessions/list", {"user_id": user_id, "query": query, "limit": limit})]
+
+    def rename(self, session_id: str, title: str):
+        return self._session(self.client.request("PATCH", f"/v1/sessions/{_q(session_id)}", {"title": title}))
+
+    def touch(self, session_id: str, *, memory_mode: str | None = None, model: str | None = None):
+        return self._session(self.client.request("PATCH", f"/v1/sessions/{_q(session_id)}",
+                                                 {"memory_mode": memory_mode, "model": model}))
+
+    def messages(self, session_id: str) -> list[Message]:
+        return [Message.model_validate(m) for m in
+                self.client.request("GET", f"/v1/sessions/{_q(session_id)}/messages")]
+
+
 class RemoteReply:
     """What ``RemoteAssistant.chat`` returns: ``Reply``'s fields; ``wait_events`` waits for the
     daemon's extraction job of the user's message."""
@@ -339,55 +389,122 @@ class RemoteReply:
         self.max_tokens: int | None = data.get("max_tokens")
         self.extraction_job: str | None = data.get("extraction_job")
         self._memory = memory
+        self._lock = threading.Lock()
+        self._future: Future | None = None
 
     def wait_events(self, timeout: float | None = None) -> list[MemoryEvent]:
-        if self.extraction_job is None:
+        """Block until the daemon extracted the user's message (or ``timeout`` s); its memory events."""
+        future = self.extraction
+        if future is None:
             return []
-        job = self._memory.wait_job(self.extraction_job)
-        return [MemoryEvent.model_validate(e) for e in job["result"]["events"]]
+        result = future.result(timeout)
+        return result.events if result is not None else []
 
     @property
     def extraction(self):
-        """Like ``Reply.extraction``: ``.result()`` waits for the daemon's extraction job."""
+        """Like ``Reply.extraction``: a ``Future`` of the extraction's ``PipelineResult``, resolved by
+        a daemon thread that waits for the daemon's job (started on first use; quitting never waits)."""
         if self.extraction_job is None:
             return None
-        reply = self
+        with self._lock:
+            if self._future is None:
+                self._future = Future()
+                threading.Thread(target=self._wait_job, args=(self._future,), daemon=True,
+                                 name="localmem-remote-extraction").start()
+            return self._future
 
-        class _Job:
-            def result(self, timeout: float | None = None):
-                return reply.wait_events(timeout)
+    def _wait_job(self, future: Future) -> None:
+        from localmem.pipeline import PipelineResult
 
-        return _Job()
+        try:
+            job = self._memory.wait_job(self.extraction_job)
+            result = PipelineResult.model_validate(job["result"]) if job.get("result") else None
+        except BaseException as exc:  # noqa: BLE001 - the daemon went away, the job failed
+            future.set_exception(exc)
+            return
+        future.set_result(result)
 
 
 class _DaemonRuntime:
-    """Stands where ``Assistant.runtime`` is read (name, last call's stats); the model is the daemon's."""
+    """Stands where ``Assistant.runtime`` is read (name, last call's stats); the model is the daemon's.
+    ``lock`` serialises this client's own replies (the daemon serialises everyone's on its model)."""
 
     def __init__(self, socket: Path):
         self.name = f"the daemon ({socket})"
         self.last_stats = None
+        self.lock = threading.RLock()
 
     def close(self) -> None:
         pass
 
 
 class RemoteReplyStream:
+    """Like ``ReplyStream``: iterate for text chunks; ``memories`` (those recalled for the reply)
+    is known when ``chat`` returns (the daemon's first line), ``reply`` once the iteration ends.
+
+    ``close`` before the end stops the reply as in process: once text is flowing, the daemon is
+    asked to stop at its next chunk and the rest of the stream is read, so ``reply`` is the partial
+    reply as logged (with its ``message_id``); before the first chunk (the daemon's model is still
+    busy) the connection is dropped, and the daemon stops the reply at its first chunk."""
+
     def __init__(self, lines: Iterator[dict], memory: RemoteMemory, runtime=None):
         self._lines, self._memory, self._runtime = lines, memory, runtime
         self.reply: RemoteReply | None = None
+        self.memories: list[MemoryItem] = []
+        self.stream_id: str | None = None
+        self._ahead: list[dict] = []
+        self._chunks = 0
+        self._ended = False
+        first = next(self._lines, None)
+        if first is not None and first["type"] == "start":
+            self.stream_id = first.get("stream_id")
+            self.memories = [MemoryItem.model_validate(m) for m in first["memories"]]
+        elif first is not None:
+            self._ahead.append(first)  # a daemon that sends no start line
+
+    def _all_lines(self) -> Iterator[dict]:
+        while self._ahead:
+            yield self._ahead.pop(0)
+        yield from self._lines
+
+    def _take(self, line: dict) -> str | None:
+        if line["type"] == "chunk":
+            self._chunks += 1
+            return line["text"]
+        if line["type"] == "reply":
+            self._ended = True
+            self.reply = RemoteReply(line["reply"], self._memory)
+            if self._runtime is not None:
+                self._runtime.last_stats = self.reply.stats
+        elif line["type"] == "error":
+            self._ended = True
+            raise RemoteError(f"{line['error']}: {line['detail']}")
+        return None
 
     def __iter__(self) -> Iterator[str]:
-        for line in self._lines:
-            if line["type"] == "chunk":
-                yield line["text"]
-            elif line["type"] == "reply":
-                self.reply = RemoteReply(line["reply"], self._memory)
-                if self._runtime is not None:
-                    self._runtime.last_stats = self.reply.stats
-            elif line["type"] == "error":
-                raise RemoteError(f"{line['error']}: {line['detail']}")
+        for line in self._all_lines():
+            piece = self._take(line)
+            if piece is not None:
+                yield piece
+        self._ended = True
 
     def close(self) -> None:
+        if not self._ended and self._chunks and self.stream_id:
+            try:
+                self._memory.client.request("POST", f"/v1/chat/{_q(self.stream_id)}/stop")
+            except E.StoreError:
+                pass  # not_found: the reply ended meanwhile; its last lines are still to read
+            except Exception:  # noqa: BLE001 - the daemon went away: drop the connection below
+                self._ended = True
+            try:
+                while not self._ended:
+                    line = next(self._lines, None)
+                    if line is None:
+                        break
+                    self._take(line)
+            except Exception:  # noqa: BLE001 - stopping must not fail: keep what arrived
+                pass
+        self._ended = True
         close = getattr(self._lines, "close", None)
         if close:
             close()
@@ -396,15 +513,16 @@ class RemoteReplyStream:
 class RemoteAssistant:
     """``Assistant.chat`` served by the daemon (the model and extraction live there)."""
 
-    def __init__(self, memory: RemoteMemory | None = None, *, memory_mode: str = "on"):
+    def __init__(self, memory: RemoteMemory | None = None, *, memory_mode: str = "on", max_tokens: int | None = None):
         self.memory = memory or RemoteMemory()
         self.memory_mode = memory_mode
+        self.max_tokens = max_tokens  # fixed limit; None: the daemon follows the user's length preference
         self.runtime = _DaemonRuntime(self.memory.client.socket)
 
     def chat(self, message: str, *, user_id: str, session_id: str | None = None, agent_id: str | None = None,
              stream: bool = False, now: datetime | None = None):
         body = {"message": message, **_scope(user_id, agent_id, session_id), "stream": stream,
-                "memory_mode": self.memory_mode, "now": _time(now)}
+                "memory_mode": self.memory_mode, "now": _time(now), "max_tokens": self.max_tokens}
         if not stream:
             reply = RemoteReply(self.memory.client.request("POST", "/v1/chat", body), self.memory)
             self.runtime.last_stats = reply.stats
@@ -427,4 +545,4 @@ class RemoteAssistant:
 
 
 __all__ = ["Client", "DaemonUnavailable", "RemoteAssistant", "RemoteError", "RemoteMemory", "RemoteReply",
-           "daemon_running", "remote_for"]
+           "RemoteSessions", "daemon_running", "remote_for"]

@@ -306,3 +306,15 @@ def test_restore_version_reaches_the_library_through_the_daemon(mem: RemoteMemor
     with pytest.raises(Exception, match="only a superseded memory"):
         mem.restore_version(item.id)
     assert mem.get(item.id).text == item.text  # nothing changed by the refused call
+
+
+def test_max_tokens_reaches_the_daemon_and_ask_with_it_uses_the_daemon(daemon, mem: RemoteMemory, monkeypatch):
+    from click.testing import CliRunner
+
+    from localmem.cli import main
+
+    assert RemoteAssistant(mem, max_tokens=5).chat("hi", user_id="mtk").max_tokens == 5
+    monkeypatch.setenv("LOCALMEM_RUNTIME_DIR", str(daemon.runtime_dir))
+    out = CliRunner().invoke(main, ["ask", "--db", str(daemon.db), "-u", "mtk", "--max-tokens", "7", "--json", "hello"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["text"] == "You said: hello"  # the daemon's (scripted) model answered

@@ -1,7 +1,12 @@
 """What the app does to models and memory, through the library API (``Memory``, ``Assistant``).
 
-Every method here may block (model loads, generation, SQLite, embeddings): screens call them from
-thread workers only, never from the event loop. Widgets never see this object.
+When a daemon (``localmem serve``) serves the same store, the app goes through it instead
+(``RemoteMemory``, ``RemoteAssistant``, ``RemoteSessions``: the same verbs over the Unix socket)
+and loads no model of its own; ``$LOCALMEM_NO_DAEMON`` forces in-process. The daemon owns its
+model: switching the model or the adapters is refused with a note, everything else behaves alike.
+
+Every method here may block (model loads, generation, SQLite, embeddings, the socket): screens call
+them from thread workers only, never from the event loop. Widgets never see this object.
 """
 
 from __future__ import annotations
@@ -16,9 +21,15 @@ from localmem.assistant import Assistant, MemoryMode, ReplyStream
 from localmem.memory import Memory
 from localmem.pipeline import OperationSettings
 from localmem.sessions import ChatSession, ChatSessions, title_from
+from localmem.store.errors import UnknownUserError
 from localmem.types import HistoryEntry, MemoryItem, Message
 
 MEMORY_OPS = ("extract", "update", "answer")
+IN_PROCESS, VIA_DAEMON = "in-process", "via daemon"
+
+
+class DaemonOwnsModel(ValueError):
+    """Switching the model or the adapters while the daemon serves the store (its model, its choice)."""
 
 
 class ModelChoice(BaseModel):
@@ -36,6 +47,7 @@ class ChatStatus(BaseModel):
     tokens_per_s: float | None = None
     context_used: int | None = None
     context_size: int | None = None
+    where: str = IN_PROCESS  # IN_PROCESS | VIA_DAEMON
 
 
 class MemoryDetail(BaseModel):
@@ -55,10 +67,15 @@ def load_runtime(name: str | None):
 class Backend:
     def __init__(self, memory: Memory | None = None, *, user_id: str, db_path: str | None = None,
                  model: str | None = None, memory_mode: MemoryMode = "on", max_tokens: int | None = None,
-                 runtime_factory: Callable[[str | None], Any] = load_runtime):
+                 runtime_factory: Callable[[str | None], Any] = load_runtime, daemon: bool = True):
+        """``memory``: a ``Memory`` (in-process) or a ``RemoteMemory`` (via its daemon) to use; else
+        the store at ``db_path`` is opened on first use, through the daemon that serves it when one
+        runs and ``daemon`` is true (``$LOCALMEM_NO_DAEMON`` set: never), in-process otherwise."""
         self._memory = memory
         self._owns_memory = memory is None  # a Memory handed in is the caller's to close
         self._db_path = db_path
+        self._use_daemon = daemon
+        self._daemon: dict[str, Any] = {}  # the daemon's /health (its model) when via daemon
         self._sessions: ChatSessions | None = None
         self.user_id = user_id
         self.model_name = model
@@ -72,22 +89,50 @@ class Backend:
 
     @property
     def memory(self) -> Memory:
-        """The memory store, opened on first use (from a worker: opening runs migrations)."""
+        """The memory store, opened on first use (from a worker: opening runs migrations): the
+        daemon's when one serves it, else in this process."""
         with self._lock:
             if self._memory is None:
-                self._memory = Memory(self._db_path)
+                remote = None
+                if self._use_daemon:
+                    from localmem.client import remote_for
+
+                    remote = remote_for(self._db_path)
+                self._memory = remote if remote is not None else Memory(self._db_path)
             return self._memory
+
+    @property
+    def via_daemon(self) -> bool:
+        """True when the store (and the model) are the daemon's. Known once the store is open."""
+        from localmem.client import RemoteMemory
+
+        return isinstance(self._memory, RemoteMemory)
+
+    @property
+    def where(self) -> str:
+        return VIA_DAEMON if self.via_daemon else IN_PROCESS
 
     @property
     def sessions(self) -> ChatSessions:
         with self._lock:
             if self._sessions is None:
-                self._sessions = ChatSessions(self.memory)
+                memory = self.memory
+                if self.via_daemon:
+                    from localmem.client import RemoteSessions
+
+                    self._sessions = RemoteSessions(memory)  # type: ignore[assignment]
+                else:
+                    self._sessions = ChatSessions(memory)
             return self._sessions
 
     def start(self) -> ChatStatus:
-        """Open the store and load the chat model (the app's first worker)."""
-        self.memory.store.embedder.embed(["warm up"])  # load the embedding model now, not on the first search
+        """Open the store (or reach the daemon that serves it) and load the chat model (the app's
+        first worker)."""
+        memory = self.memory
+        if self.via_daemon:
+            self._daemon = memory.health()  # type: ignore[attr-defined]
+        else:
+            memory.store.embedder.embed(["warm up"])  # load the embedding model now, not on the first search
         return self.ensure_model()
 
     def ensure_model(self) -> ChatStatus:
@@ -96,9 +141,21 @@ class Backend:
                 self.load_model()
         return self.status()
 
+    def _refresh_daemon(self) -> None:
+        """The daemon loads its model in the background: ask again until it says it is loaded."""
+        if self.via_daemon and not self._daemon.get("model_loaded"):
+            try:
+                self._daemon = self.memory.health()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - the status line keeps what it knew; a request says why
+                pass
+
     # -- model -----------------------------------------------------------------------------------
     def load_model(self, name: str | None = None) -> ChatStatus:
-        """Load ``name`` (default: the current or the registry's default) and make it the chat model."""
+        """Load ``name`` (default: the current or the registry's default) and make it the chat model.
+        Via the daemon: its model is the chat model, and another one is refused."""
+        self.memory  # noqa: B018 - open the store (or find the daemon that serves it) first
+        if self.via_daemon:
+            return self._remote_model(name)
         with self._lock:
             runtime = self._factory(name if name is not None else self.model_name)
             old = self.assistant
@@ -111,6 +168,22 @@ class Backend:
                 old.runtime.close()
         return self.status()
 
+    def _remote_model(self, name: str | None) -> ChatStatus:
+        from localmem.client import RemoteAssistant
+
+        with self._lock:
+            if not self._daemon:
+                self._daemon = self.memory.health()  # type: ignore[attr-defined]
+            daemon_model = self._daemon.get("model")
+            if self.assistant is not None and name is not None and name != daemon_model:
+                raise DaemonOwnsModel(f"the model is owned by the daemon ({daemon_model or 'its default'}); "
+                                      f"to chat with {name}, restart it with `localmem serve -m {name}`")
+            if self.assistant is None:
+                self.assistant = RemoteAssistant(self.memory, memory_mode=self.memory_mode,  # type: ignore[arg-type]
+                                                 max_tokens=self.max_tokens)
+            self.model_name = daemon_model or "the daemon's model"
+        return self.status()
+
     def models(self) -> list[ModelChoice]:
         """The registry's chat models (those with a chat template)."""
         from localmem.config import load_registry
@@ -121,18 +194,24 @@ class Backend:
                 if spec.kind == "chat" and spec.chat_template != "none"]
 
     def _apply_adapters(self) -> None:
-        if self.assistant is None:
+        if self.assistant is None or self.via_daemon:
             return
         rt = self.assistant.runtime
         self.assistant.settings = (OperationSettings.for_runtime(rt) if self.adapters_enabled
                                    else OperationSettings())
 
     def set_adapters(self, enabled: bool) -> ChatStatus:
+        if self.via_daemon:
+            raise DaemonOwnsModel("the adapters are the daemon's: it runs every memory operation with its "
+                                  "model's adapters")
         self.adapters_enabled = enabled
         self._apply_adapters()
         return self.status()
 
     def adapter_state(self) -> str:
+        if self.via_daemon:
+            ops = [op for op in MEMORY_OPS if op in self._daemon.get("adapters", [])]
+            return "on: " + ", ".join(ops) if ops else "none"
         if self.assistant is None:
             return "none"
         rt = self.assistant.runtime
@@ -145,11 +224,15 @@ class Backend:
         rt = self.assistant.runtime if self.assistant else None
         stats = getattr(rt, "last_stats", None)
         n_ctx = getattr(getattr(rt, "load_settings", None), "n_ctx", None)
+        if self.via_daemon:
+            self._refresh_daemon()
+            self.model_name = self._daemon.get("model") or self.model_name
+            n_ctx = self._daemon.get("n_ctx")
         return ChatStatus(
             model=self.model_name or "(loading)", memory_mode=self.memory_mode, adapters=self.adapter_state(),
             tokens_per_s=stats.generation_tps if stats else None,
             context_used=(stats.prompt_tokens + stats.completion_tokens) if stats else None,
-            context_size=n_ctx)
+            context_size=n_ctx, where=self.where)
 
     def close(self) -> None:
         """Release the model and the store, without waiting for a running extraction: its
@@ -167,11 +250,16 @@ class Backend:
                 runtime.lock.release()
 
     def pending(self) -> int:
-        """How many of this user's messages still wait for extraction (e.g. the app quit early)."""
+        """How many of this user's messages still wait for extraction (e.g. the app quit early).
+        Via the daemon: none for the app to do (the daemon queues messages left pending itself)."""
+        if self.via_daemon:
+            return 0
         return len(self.memory.store.pending_messages(user_id=self.user_id, limit=1000))
 
     def catch_up(self) -> list:
         """Remember messages left pending (a quit during extraction, a parked model failure)."""
+        if self.via_daemon:
+            return []
         self.ensure_model()
         assert self.assistant is not None
         results = self.assistant.reprocess(user_id=self.user_id)
@@ -255,11 +343,12 @@ class Backend:
             filters["category"] = category
         if show == "all":
             filters.update(include_superseded=True, include_deleted=True)
-        if not self.memory.store.known_user(self.user_id):
+        try:  # a user with nothing stored yet is an error to the store, an empty list here
+            if query.strip():
+                return self.memory.search(query, user_id=self.user_id, filters=filters, limit=min(limit, 100))
+            return self.memory.get_all(user_id=self.user_id, filters=filters, limit=limit)
+        except UnknownUserError:
             return []
-        if query.strip():
-            return self.memory.search(query, user_id=self.user_id, filters=filters, limit=min(limit, 100))
-        return self.memory.get_all(user_id=self.user_id, filters=filters, limit=limit)
 
     def detail(self, memory_id: str) -> MemoryDetail:
         item = self.memory.get(memory_id)

@@ -38,12 +38,12 @@ def _options(fn):
 
 
 def _assistant(model_name, db, memory_mode, max_tokens, extraction):
-    if model_name is None and max_tokens is None:  # the daemon's model: use it when one runs
+    if model_name is None:  # the daemon's model: use it when one runs (-m names a model to load here)
         from localmem.client import RemoteAssistant, remote_for
 
         remote = remote_for(db)
         if remote is not None:
-            return RemoteAssistant(remote, memory_mode=memory_mode)
+            return RemoteAssistant(remote, memory_mode=memory_mode, max_tokens=max_tokens)
     from localmem.assistant import Assistant
     from localmem.config import RegistryError
     from localmem.llm import LLMError, Runtime
@@ -138,11 +138,13 @@ def _run_app(model_name, user_id, db, memory_mode, max_tokens) -> None:
     from localmem.tui.app import LocalmemApp
     from localmem.tui.backend import Backend
 
+    use_daemon = model_name is None  # as in the plain REPL: -m names a model to load in this process
     try:
         model_name = load_registry().get(model_name).name  # an unknown name fails before the screen opens
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from None
-    backend = Backend(user_id=user_id, db_path=db, model=model_name, memory_mode=memory_mode, max_tokens=max_tokens)
+    backend = Backend(user_id=user_id, db_path=db, model=model_name, memory_mode=memory_mode, max_tokens=max_tokens,
+                      daemon=use_daemon)
     LocalmemApp(backend).run()
 
 

@@ -8,10 +8,13 @@ TCP request without the token, 404 unknown memory or user, 409 wrong state or im
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
+import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,12 +23,15 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from localmem.server import jobs as jobrows
 from localmem.server.schemas import (AddBody, ChatBody, ConsolidateBody, FeedbackBody, ListBody, MessagesBody,
-                                     ObserveBody, ReprocessBody, ScopeBody, SearchBody, UpdateBody, UserBody)
+                                     ObserveBody, ReprocessBody, ScopeBody, SearchBody, SessionListBody,
+                                     SessionPatchBody, SessionStartBody, UpdateBody, UserBody)
+from localmem.sessions import ChatSessions, SessionNotFoundError
 from localmem.store import errors as E
 
 API = "/v1"
 
 _STATUS = [
+    (SessionNotFoundError, 404, "session_not_found"),  # an InvalidInputError: checked first
     (E.InvalidInputError, 400, "invalid_input"),
     (E.MemoryNotFoundError, 404, "not_found"),
     (E.UnknownUserError, 404, "unknown_user"),
@@ -153,7 +159,7 @@ def create_app(state) -> FastAPI:
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "db": str(mem.path), "model_loaded": state.models.loaded,
-                "queue": worker.depth(), "pid": state.pid}
+                "queue": worker.depth(), "pid": state.pid, **state.models.describe()}
 
     @app.get("/metrics")
     def metrics() -> dict:
@@ -313,14 +319,45 @@ def create_app(state) -> FastAPI:
                                          comment=body.comment, message_id=body.message_id,
                                          timestamp=body.timestamp))
 
+    # -- chat sessions (the terminal app's saved chats) -----------------------------------------
+    sessions = ChatSessions(mem)
+
+    @app.post(f"{API}/sessions")
+    def session_start(body: SessionStartBody):
+        return _json(sessions.start(user_id=body.user_id, title=body.title, memory_mode=body.memory_mode,
+                                    model=body.model))
+
+    @app.post(f"{API}/sessions/list")
+    def session_list(body: SessionListBody):
+        return _json(sessions.list(user_id=body.user_id, query=body.query, limit=body.limit))
+
+    @app.get(API + "/sessions/{session_id}")
+    def session_get(session_id: str):
+        return _json(sessions.get(session_id))
+
+    @app.patch(API + "/sessions/{session_id}")
+    def session_patch(session_id: str, body: SessionPatchBody):
+        session = None
+        if body.title is not None:
+            session = sessions.rename(session_id, body.title)
+        if session is None or body.memory_mode is not None or body.model is not None:
+            session = sessions.touch(session_id, memory_mode=body.memory_mode, model=body.model)
+        return _json(session)
+
+    @app.get(API + "/sessions/{session_id}/messages")
+    def session_messages(session_id: str):
+        return _json(sessions.messages(session_id))
+
     # -- chat -----------------------------------------------------------------------------------
+    streams: dict[str, threading.Event] = {}  # replies being streamed: stream id -> stop
+
     @app.post(f"{API}/chat")
     def chat(body: ChatBody):
         from localmem.store.values import coerce_time
         from localmem.server.worker import QueuedAssistant
 
         when = coerce_time(body.now, "now") if body.now else None
-        assistant = QueuedAssistant(mem, worker, memory_mode=body.memory_mode)
+        assistant = QueuedAssistant(mem, worker, memory_mode=body.memory_mode, max_tokens=body.max_tokens)
         stream = assistant.chat(body.message, user_id=body.user_id, session_id=body.session_id,
                                 agent_id=body.agent_id, stream=True, now=when)
         if not body.stream:
@@ -328,7 +365,21 @@ def create_app(state) -> FastAPI:
                 pass
             return _reply_json(stream.reply)
         media = "application/x-ndjson" if body.format == "ndjson" else "text/event-stream"
-        return StreamingResponse(_chunks(stream, body.format), media_type=media)
+        stream_id, stop = uuid.uuid4().hex, threading.Event()
+        streams[stream_id] = stop
+        frames = _chunks(stream, body.format, stream_id, stop)
+        return StreamingResponse(_in_one_thread(frames, stop, lambda: streams.pop(stream_id, None)),
+                                 media_type=media)
+
+    @app.post(API + "/chat/{stream_id}/stop")
+    def chat_stop(stream_id: str):
+        """Stop a streamed reply at its next chunk; the stream still ends with the ``reply`` line
+        (the partial reply, logged as such): what a new prompt or Esc does in the app."""
+        stop = streams.get(stream_id)
+        if stop is None:
+            return _err(404, "not_found", f"no reply is being streamed with id {stream_id!r} (it may have ended)")
+        stop.set()
+        return {"stopping": stream_id}
 
     def _reply_json(reply) -> dict:
         if reply.stats is not None:
@@ -337,20 +388,61 @@ def create_app(state) -> FastAPI:
         out["extraction_job"] = getattr(reply.extraction, "job_id", None)
         return out
 
-    def _chunks(stream, fmt: str) -> Iterator[bytes]:
+    def _chunks(stream, fmt: str, stream_id: str, stop: threading.Event) -> Iterator[bytes]:
+        """NDJSON (or SSE) frames: ``start`` (the stream's id, the memories recalled), ``chunk``...,
+        then ``reply`` (or ``error``)."""
         def frame(kind: str, payload: dict) -> bytes:
             if fmt == "sse":
                 return f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
             return (json.dumps({"type": kind, **payload}, ensure_ascii=False) + "\n").encode()
 
         try:
+            yield frame("start", {"stream_id": stream_id,
+                                  "memories": [m.model_dump(mode="json") for m in stream.memories]})
             for piece in stream:
                 yield frame("chunk", {"text": piece})
+                if stop.is_set():
+                    stream.close()  # the model stops here; the loop ends and the partial reply is kept
             yield frame("reply", {"reply": _reply_json(stream.reply)})
         except Exception as exc:  # noqa: BLE001 - the status line is already sent: report in-band
             yield frame("error", {"error": type(exc).__name__, "detail": str(exc)})
         finally:
             stream.close()
+
+    async def _in_one_thread(frames: Iterator[bytes], stop: threading.Event, ended) -> AsyncIterator[bytes]:
+        """Run a reply's frames in one thread of its own and hand them to the event loop.
+
+        The model's lock is an RLock, taken by the thread that starts the stream. Starlette runs a
+        sync iterator on a threadpool, which may resume it on another thread, and a client that
+        disconnected left the generator to be finalised wherever its last reference died: the lock
+        was never released and every later chat waited forever. Here one thread owns the generator
+        from start to close. A disconnect (this async generator cancelled or closed) sets ``stop``:
+        the reply stops at its next chunk and the partial reply is logged, as in process."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        done = object()
+
+        def put(item) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:
+                pass  # the event loop is gone (shutdown): nobody reads any more
+
+        def produce() -> None:
+            try:
+                for item in frames:
+                    put(item)
+            finally:
+                frames.close()
+                ended()
+                put(done)
+
+        threading.Thread(target=produce, name="localmem-chat-stream", daemon=True).start()
+        try:
+            while (item := await queue.get()) is not done:
+                yield item
+        finally:
+            stop.set()
 
     # -- jobs -----------------------------------------------------------------------------------
     @app.get(API + "/jobs/{job_id}")

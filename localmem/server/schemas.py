@@ -75,12 +75,37 @@ class ReprocessBody(Body):
     limit: StrictInt = Field(100, ge=1, le=100_000)
 
 
+MemoryMode = Literal["on", "read-only", "off"]
+
+
 class ChatBody(ScopeBody):
     message: StrictStr
     stream: StrictBool = True
     format: Literal["ndjson", "sse"] = "ndjson"
-    memory_mode: Literal["on", "read-only", "off"] = "on"
+    memory_mode: MemoryMode = "on"
     now: StrictStr | None = None
+    max_tokens: StrictInt | None = Field(None, ge=1, le=8192)  # None: follow the length preference
+
+
+class SessionStartBody(Body):
+    user_id: StrictStr = Field(max_length=200)
+    title: StrictStr
+    memory_mode: MemoryMode = "on"
+    model: StrictStr | None = Id
+
+
+class SessionListBody(Body):
+    user_id: StrictStr = Field(max_length=200)
+    query: StrictStr | None = None
+    limit: StrictInt = 100
+
+
+class SessionPatchBody(Body):
+    """``title``: rename; ``memory_mode`` / ``model``: mark used now with these (both: rename, then touch)."""
+
+    title: StrictStr | None = None
+    memory_mode: MemoryMode | None = None
+    model: StrictStr | None = Id
 
 
 class ConsolidateBody(Body):

@@ -58,6 +58,26 @@ class ModelHolder:
     def loaded(self) -> bool:
         return self._runtime is not None
 
+    def describe(self) -> dict:
+        """For a client's status line: the model's name (the configured one until it is loaded),
+        the memory operations that run with a LoRA adapter, the context size. Never loads."""
+        rt = self._runtime
+        if rt is None:
+            if self.config.scripted_delay is not None:
+                return {"model": "scripted", "adapters": [], "n_ctx": None}
+            name = self.config.model
+            if name is None:
+                try:
+                    from localmem.config import load_registry
+
+                    name = load_registry().get(None).name
+                except Exception:  # noqa: BLE001 - a broken registry is reported when the model loads
+                    name = None
+            return {"model": name, "adapters": [], "n_ctx": None}
+        ops = [op for op in ("extract", "update", "answer") if rt.adapter_for(op)]
+        n_ctx = getattr(getattr(rt, "load_settings", None), "n_ctx", None)
+        return {"model": getattr(rt, "name", None), "adapters": ops, "n_ctx": n_ctx}
+
     def close(self) -> None:
         if self._runtime is not None and hasattr(self._runtime, "close"):
             self._runtime.close()

@@ -286,11 +286,24 @@ class ChatScreen(Screen):
     def action_toggle_adapters(self) -> None:
         self.set_adapters(not self.backend.adapters_enabled)
 
+    def _daemon_owns_model(self, what: str) -> bool:
+        """Via the daemon, the model and its adapters are the daemon's: say so instead of switching."""
+        if not self.backend.via_daemon:
+            return False
+        self.notify(f"{what} owned by the daemon (localmem serve): restart it with `localmem serve -m MODEL` "
+                    "to change it, or run the app in-process with LOCALMEM_NO_DAEMON=1.",
+                    title="Via daemon", severity="warning", timeout=6)
+        return True
+
     def set_adapters(self, enabled: bool) -> None:
+        if self._daemon_owns_model("The model and its adapters are"):
+            return
         self.run_control(self.backend.set_adapters, enabled)
         self.notify(f"adapters {'on' if enabled else 'off'}", timeout=2)
 
     def action_choose_model(self) -> None:
+        if self._daemon_owns_model("The model is"):
+            return
         self.load_model_choices()
 
     @work(thread=True, group="control")

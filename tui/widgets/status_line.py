@@ -1,4 +1,5 @@
-"""One line under the prompt: model, memory mode, adapter state, tokens/s and context use."""
+"""One line under the prompt: model (in-process or via the daemon), memory mode, adapter state,
+tokens/s and context use."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def render_status(status, *, replying: bool = False, loading: str | None = None)
     if status is None:
         return text
     text.append(status.model, style="bold")
+    text.append(f" {status.where}", style="dim")  # in-process | via daemon (whose model this is)
     mode_style = {"on": "green", "read-only": "yellow", "off": "red"}.get(status.memory_mode, "")
     text.append("  memory ")
     text.append(status.memory_mode, style=mode_style)

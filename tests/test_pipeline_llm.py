@@ -89,6 +89,24 @@ def test_change_supersedes_with_history(mem: Memory):
             assert "SUPERSEDE" in [h.action.value for h in mem.history(m.id)]
 
 
+def test_the_update_adapter_supersedes_a_changed_fact(mem: Memory, runtime: Runtime):
+    """With the distilled update adapter (models.toml maps ``update`` to it), a change over time is a
+    SUPERSEDE: the old memory gets valid_to and superseded_by, and both versions stay on record."""
+    if not any(a.operation == "update" for a in runtime.spec.adapters):
+        pytest.skip("no update adapter is mapped in models.toml")
+    mem.add("I live in Lyon.", user_id="ana", timestamp=DAY1)
+    events = mem.add("I moved to Berlin last month, so I don't live in Lyon any more.", user_id="ana",
+                     timestamp=DAY2)
+    superseded = [e for e in events if e.event == EventType.SUPERSEDE]
+    assert superseded, [(e.event.value, e.memory.text) for e in events]
+    assert "Berlin" in superseded[0].memory.text
+    old = [m for m in mem.get_all(user_id="ana", include_superseded=True) if m.status == Status.SUPERSEDED]
+    assert old and "Lyon" in old[0].text and old[0].valid_to is not None
+    assert old[0].superseded_by == superseded[0].memory.id
+    assert [h.action.value for h in mem.history(old[0].id)][-1] == "SUPERSEDE"
+    assert old[0].text not in texts(mem)  # the old version is no longer active
+
+
 def test_malformed_output_is_parked_on_the_real_path(mem: Memory):
     # max_tokens=4 cannot hold the JSON: both attempts fail and the message is kept for later
     from localmem.ops import extract as extract_op

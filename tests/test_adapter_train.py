@@ -92,3 +92,41 @@ def test_a_checkpoint_from_before_the_precision_setting_resumes_as_fp32_only():
     old = {k: v for k, v in asdict(TrainConfig()).items() if k != "precision"}
     assert _comparable(old) == _comparable(asdict(TrainConfig(threads=1)))
     assert _comparable(old) != _comparable(asdict(TrainConfig(precision="bf16")))
+
+
+def test_micro_batches_stay_within_the_token_budget_and_keep_every_example():
+    rows = [([1] * n, [-100] * (n - 3) + [5, 6, 7]) for n in (500, 40, 480, 60, 510, 30, 200, 100)]
+    parts = tr.micro_batches(rows, 2048)
+    assert sorted(len(r[0]) for p in parts for r in p) == sorted(len(r[0]) for r in rows)
+    assert all(len(p) * max(len(r[0]) for r in p) <= 2048 for p in parts)
+    assert len(tr.micro_batches(rows, 10**6)) == 1  # fits: one pass
+    assert len(tr.micro_batches([([1] * 900, [2] * 900)], 100)) == 1  # a single long example still runs
+    assert tr.target_count([-100, -100, 4, 5]) == 2 and tr.target_count([4, -100, 5]) == 1
+
+
+def test_micro_batched_gradient_equals_the_whole_batch_gradient():
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from localmem.adapters.train_tiny import answer_loss, make_batch
+
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(Qwen2Config(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2))
+    gen = torch.Generator().manual_seed(1)
+    rows = []
+    for n, answer in ((9, 3), (17, 5), (6, 2), (12, 6)):
+        ids = torch.randint(1, 64, (n,), generator=gen).tolist()
+        rows.append((ids, [-100] * (n - answer) + ids[n - answer:]))
+
+    model.zero_grad()
+    whole = answer_loss(model, make_batch(rows, 0))
+    whole.backward()
+    expected = [p.grad.clone() for p in model.parameters()]
+
+    model.zero_grad()
+    accumulated = tr.backward_step(model, rows, 0, token_budget=20)
+    assert len(tr.micro_batches(rows, 20)) > 1
+    assert torch.allclose(accumulated, whole.detach(), atol=1e-6)
+    for got, want in zip((p.grad for p in model.parameters()), expected):
+        assert torch.allclose(got, want, atol=1e-5)

@@ -25,8 +25,9 @@ MEMORY_OPS = ("extract", "update", "answer")
 SHIPPED = {name: e for name, e in MANIFEST["adapters"].items() if e["operation"] in MEMORY_OPS}
 
 
-def test_the_extract_adapter_ships():
-    assert "extract" in SHIPPED, "adapters/qwen2.5-coder-0.5b-instruct/extract.gguf is not in the manifest"
+@pytest.mark.parametrize("operation", ["extract", "update"])
+def test_the_memory_adapters_ship(operation: str):
+    assert operation in SHIPPED, f"adapters/qwen2.5-coder-0.5b-instruct/{operation}.gguf is not in the manifest"
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -62,8 +63,6 @@ def test_registry_maps_operations_to_shipped_adapters():
 
 
 @pytest.mark.llm
-@pytest.mark.xfail(strict=True, reason="the first-cycle extract adapter (step 28 of 64) answers "
-                   "{\"memories\": []} to almost everything; see BENCHMARKS.md 'Memory adapters'")
 def test_extract_adapter_extracts_with_the_short_prompt():
     from localmem.llm import Runtime
     from localmem.ops import extract as extract_op
@@ -84,3 +83,29 @@ def test_extract_adapter_extracts_with_the_short_prompt():
         small_talk = extract_op.extract(rt, [{"role": "user", "content": "haha ok thanks, that's helpful"}],
                                         today=date(2024, 5, 8), adapter="extract", prompt="short")
         assert small_talk.ok and small_talk.value.memories == []
+
+
+@pytest.mark.llm
+def test_update_adapter_decides_with_the_short_prompt():
+    from localmem.llm import Runtime
+    from localmem.ops import update as update_op
+    from localmem.structured import chat_json
+
+    spec = load_registry().get("fast").model_copy(update={"adapters": [
+        AdapterSpec(name="update", path=Path("qwen2.5-coder-0.5b-instruct/update.gguf"), operation="update")]})
+
+    def decide(rt, candidate: str, existing: list[str]) -> update_op.UpdateDecision:
+        shown = [update_op.Neighbour(memory_id=f"m{i}", text=t, date="2024-05-01") for i, t in enumerate(existing)]
+        res = chat_json(rt, update_op.build_messages(candidate, shown, "short"), update_op.UpdateDecision,
+                        adapter="update", temperature=0.0, max_tokens=120)
+        assert res.ok, res.error
+        assert res.attempts[0].stats.prompt_tokens < 120  # no instructions in the prompt
+        return res.value
+
+    with Runtime(spec, n_threads=2).load() as rt:
+        moved = decide(rt, "User lives in Berlin", ["User lives in Lyon", "User has a cat named Miso"])
+        assert (moved.event, moved.id) == ("SUPERSEDE", 0), moved
+        known = decide(rt, "User's cat is named Miso", ["User has a cat named Miso", "User lives in Lyon"])
+        assert (known.event, known.id) == ("NONE", 0), known
+        new = decide(rt, "User's sister is named Ana", ["User has a brother named Tom", "User lives in Lyon"])
+        assert new.event == "ADD", new

@@ -132,6 +132,12 @@ def _comparable(config: dict[str, Any]) -> dict[str, Any]:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items() if k != "threads"}
 
 
+def method(cfg: TrainConfig) -> str:
+    """How the adapter was trained, as the manifest records it."""
+    autocast = ", bfloat16 autocast matmuls" if cfg.precision == "bf16" else ""
+    return f"peft LoRA on the dequantized GGUF base (float32 weights{autocast}); loss on output tokens only"
+
+
 def target_count(labels: Sequence[int]) -> int:
     """How many tokens of an example the loss is on (every labelled token but the first position)."""
     return sum(1 for lab in labels[1:] if lab != -100)
@@ -237,8 +243,7 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
     import transformers
 
     return {
-        "method": "peft LoRA on the dequantized GGUF base (float32 weights"
-                  + (", bfloat16 autocast matmuls" if cfg.precision == "bf16" else "") + "); loss on output tokens only",
+        "method": method(cfg),
         "base_file": base_gguf.name,
         **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
         "lora_dropout": 0.0, "optimizer": "AdamW", "schedule": "linear warm-up, linear decay to 10%",
@@ -344,8 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ckpt = peft_dir_from_checkpoint(cfg, work / "checkpoint.pt", work / "peft")
         losses = ckpt["losses"]
         training = {
-            "method": "peft LoRA on the dequantized GGUF base (float32 weights"
-                  + (", bfloat16 autocast matmuls" if cfg.precision == "bf16" else "") + "); loss on output tokens only",
+            "method": method(cfg),
             "base_file": args.base_gguf.name,
             **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()},
             "steps_planned": cfg.steps, "steps": ckpt["step"],

@@ -74,17 +74,22 @@ def _when(dt) -> str:
     return dt.strftime("%Y-%m-%d %H:%M") if dt else "-"
 
 
+#: ``-u/--user`` (or $LOCALMEM_USER): the one scoping option every per-user command takes.
+user_option = click.option("--user", "-u", "user_id", required=True, envvar="LOCALMEM_USER",
+                           help="User id (or $LOCALMEM_USER).")
+#: ``--db`` (or $LOCALMEM_DB) on a command group whose commands open the store (``ctx.obj["db"]``).
+db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="LOCALMEM_DB",
+                         help="Memory database file (default: $LOCALMEM_DB, else <home>/memory.db).")
+
+
 def _scope_options(fn):
     fn = click.option("--session", "session_id", help="Session id (narrows the scope).")(fn)
     fn = click.option("--agent", "agent_id", help="Agent id (narrows the scope).")(fn)
-    fn = click.option("--user", "-u", "user_id", required=True, envvar="LOCALMEM_USER",
-                      help="User id (or $LOCALMEM_USER).")(fn)
-    return fn
+    return user_option(fn)
 
 
 @click.group()
-@click.option("--db", type=click.Path(dir_okay=False), envvar="LOCALMEM_DB",
-              help="Memory database file (default: $LOCALMEM_DB, else <home>/memory.db).")
+@db_option
 @click.pass_context
 def memories(ctx: click.Context, db: str | None) -> None:
     """Add, search, inspect and manage memories."""
@@ -260,7 +265,7 @@ def history(ctx, memory_id, as_json) -> None:
 
 
 @memories.command()
-@click.option("--user", "-u", "user_id", required=True, envvar="LOCALMEM_USER")
+@user_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout).")
 @click.pass_context
 @_errors

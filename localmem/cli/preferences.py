@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import click
 
-from localmem.cli.memories import _dump, _errors, _open, _table, _when
+from localmem.cli.memories import _dump, _errors, _open, _table, _when, db_option, user_option
 
 
 @click.group()
-@click.option("--db", type=click.Path(dir_okay=False), envvar="LOCALMEM_DB",
-              help="Memory database file (default: $LOCALMEM_DB, else <home>/memory.db).")
+@db_option
 @click.pass_context
 def preferences(ctx: click.Context, db: str | None) -> None:
     """Show the communication style learnt for a user."""
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
-
-
-def _user(fn):
-    return click.option("--user", "-u", "user_id", required=True, envvar="LOCALMEM_USER",
-                        help="User id (or $LOCALMEM_USER).")(fn)
 
 
 def _value(value) -> str:
@@ -36,7 +30,7 @@ def _value(value) -> str:
 
 
 @preferences.command()
-@_user
+@user_option
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @_errors
@@ -66,7 +60,7 @@ def show(ctx, user_id, as_json) -> None:
 
 
 @preferences.command()
-@_user
+@user_option
 @click.option("--limit", "-n", type=int, help="Only the most recent N turns.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

@@ -113,11 +113,13 @@ def parse_export(data: Any) -> ExportData:
     return parsed
 
 
-def _existing(db, table: str, columns: str, ids: list[str]) -> dict[str, tuple]:
+def _existing(db, table: str, columns: str, ids: list[str], key: str = "id") -> dict[str, tuple]:
+    """Stored rows whose ``key`` is among ``ids`` (in chunks of 500), by key."""
     found: dict[str, tuple] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        for row in db.execute(f"SELECT {columns} FROM {table} WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
+        sql = f"SELECT {columns} FROM {table} WHERE {key} IN ({', '.join('?' * len(chunk))})"
+        for row in db.execute(sql, chunk):
             found[row[1] if table == "memories" else row[0]] = row
     return found
 
@@ -169,10 +171,11 @@ def import_data(store, data: Any, *, actor: str = "import") -> dict[str, int]:
 def _import_rows(db, table: str, rows: list[dict[str, Cell]]) -> int:
     """Insert the rows whose key is not stored yet; a stored row that differs is a conflict (the
     caller's transaction is rolled back, so nothing of the import is written)."""
-    key, columns = TABLES[table]
+    key, columns = TABLES[table]  # the key is the first column
+    have = _existing(db, table, ", ".join(columns), [row[key] for row in rows], key=key)
     added = 0
     for row in rows:
-        stored = db.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ?", [row[key]]).fetchone()
+        stored = have.get(row[key])
         if stored is not None:
             if dict(zip(columns, stored)) != row:
                 what = "preference tracking state" if table == "preference_state" else f"{table} row {row[key]}"

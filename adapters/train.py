@@ -88,6 +88,19 @@ def select_examples(rows: list[dict[str, Any]], n: int, seed: int) -> list[dict[
     return rows[:n]
 
 
+def mix_examples(primary: list[dict[str, Any]], extra: list[dict[str, Any]], n: int,
+                 seed: int) -> list[dict[str, Any]]:
+    """``n`` examples: the kept ``extra`` rows (at most half of ``n``) plus a seeded sample of
+    ``primary`` for the rest, shuffled together. Without extra rows: ``select_examples``."""
+    kept = [r for r in extra if r.get("kept", True)]
+    if not kept:
+        return select_examples(primary, n, seed)
+    chosen = select_examples(kept, n // 2, seed) + select_examples(primary, n - min(len(kept), n // 2), seed)
+    chosen = sorted(chosen, key=lambda r: r["id"])
+    random.Random(seed + 1).shuffle(chosen)
+    return chosen
+
+
 def batches(lengths: Sequence[int], cfg: TrainConfig) -> list[list[int]]:
     """Seeded batches of indices for ``cfg.steps`` steps; similar lengths share a batch (less padding)."""
     rng = random.Random(cfg.seed)
@@ -307,6 +320,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--token-budget", type=int, default=2048,
                    help="largest padded micro-batch (rows x tokens) per forward/backward pass; bounds memory, "
                         "not the batch: gradients accumulate over a step's micro-batches")
+    p.add_argument("--extra-data", type=Path, action="append", default=[],
+                   help="more examples (jsonl in the same format, e.g. teacher replies from "
+                        "localmem.adapters.teacher; rows with kept=false are skipped); up to half a run")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--outtype", choices=["f16", "f32"], default="f16")
     p.add_argument("--no-export", action="store_true")
@@ -342,7 +358,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                       layers=layers,
                       learning_rate=args.lr, batch_size=args.batch_size, steps=args.steps,
                       max_tokens=args.max_tokens, seed=args.seed, threads=args.threads, precision=args.precision)
-    rows = select_examples(read_jsonl(train_file), cfg.steps * cfg.batch_size, cfg.seed)
+    missing = [str(f) for f in args.extra_data if not f.is_file()]
+    if missing:
+        print(f"error: --extra-data: not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    extra = [r for f in args.extra_data for r in read_jsonl(f)]
+    rows = mix_examples(read_jsonl(train_file), extra, cfg.steps * cfg.batch_size, cfg.seed)
     card_file = args.data_dir / "card.json"
     work = args.work_dir or (default_data_dir(7, 1500).parent / f"run-{args.operation}")
     if args.export_checkpoint:
@@ -366,6 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          token_budget=args.token_budget)
     training["data"] = {"train_file": f"train/{args.operation}.jsonl", "train_file_sha256": sha256_file(train_file),
                         "card_sha256": sha256_file(card_file) if card_file.is_file() else None,
+                        "extra_files": {f.name: sha256_file(f) for f in args.extra_data},
+                        "extra_examples": len({r["id"] for r in extra} & {r["id"] for r in rows}),
                         "selected_ids_sha256": hashlib.sha256("\n".join(r["id"] for r in rows).encode()).hexdigest()}
     (work / "training.json").write_text(json.dumps(training, indent=2) + "\n")
     if args.no_export:

@@ -109,6 +109,16 @@ class Pipeline:
     def _apply(self, scope: Scope, user_scope: Scope, cand: extract_op.ExtractedMemory, source: Source,
                at: datetime) -> tuple[MemoryEvent, Any]:
         hits = self.store.search(cand.text, user_scope, limit=NEIGHBOURS)
+        # Memories extracted from these same messages are atomic siblings of the candidate, never an
+        # older state of it: only the exact-duplicate check sees them (a small model otherwise
+        # "supersedes" "User moved to Berlin" with "User lives in Berlin").
+        said_now = set(source.message_ids)
+        siblings = [h for h in hits if said_now & set(h.source.message_ids)]
+        key = update_op.normalise(cand.text)
+        twin = next((h for h in siblings if update_op.normalise(h.text) == key), None)
+        if twin is not None:
+            return MemoryEvent(event=EventType.NONE, memory=twin), None
+        hits = [h for h in hits if h not in siblings]
         neighbours = [update_op.Neighbour(
             memory_id=h.id, text=h.text,
             date=(h.valid_from or h.created_at).date().isoformat(),

@@ -43,6 +43,22 @@ def test_examples_are_selected_without_repeats_and_reproducibly():
     assert len(tr.select_examples(rows, 500, seed=1)) == 50
 
 
+def test_extra_examples_make_up_at_most_half_a_run_and_skip_dropped_rows():
+    primary = [{"id": f"c{i}/p", "messages": [], "target": "p"} for i in range(100)]
+    extra = [{"id": f"g{i}/general", "messages": [], "target": "g", "kept": i % 4 != 0} for i in range(12)]
+    rows = tr.mix_examples(primary, extra, 40, seed=3)
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)) == 40
+    general = [i for i in ids if i.startswith("g")]
+    assert len(general) == 9  # every kept teacher row (3 of 12 were dropped)
+    assert not {"g0/general", "g4/general", "g8/general"} & set(general)
+    assert rows == tr.mix_examples(list(reversed(primary)), extra, 40, seed=3)
+    assert ids[:9] != general  # shuffled together, not appended
+    few = tr.mix_examples(primary, extra, 10, seed=3)
+    assert sum(r["id"].startswith("g") for r in few) == 5  # capped at half
+    assert tr.mix_examples(primary, [], 10, seed=3) == tr.select_examples(primary, 10, seed=3)
+
+
 def test_batches_cover_every_example_once_per_epoch_with_similar_lengths():
     cfg = tr.TrainConfig(batch_size=4, steps=10, seed=5)
     lengths = [(i * 37) % 101 for i in range(40)]

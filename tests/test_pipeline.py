@@ -104,6 +104,24 @@ def test_supersede_keeps_the_old_memory_with_history(mem: Memory):
     assert "0. User lives in Lyon" in rt.calls[1][1][-1]["content"]
 
 
+def test_memories_from_the_same_message_never_supersede_each_other(mem: Memory):
+    scope, logged = log(mem, "I live in Lyon")
+    Pipeline(mem.store, ScriptedRuntime([extraction(("User lives in Lyon", "fact", "location"))])).process(scope, logged)
+    scope, logged = log(mem, "I moved to Berlin last month, I live there now")
+    # the model supersedes Lyon with the move, then (wrongly) the move with the new home: the second
+    # decision must not be asked about the sibling extracted from the same message
+    rt = ScriptedRuntime([extraction(("User moved to Berlin in 2023-05", "event", "location"),
+                                     ("User lives in Berlin", "fact", "location"),
+                                     ("User moved to Berlin in 2023-05.", "event", "location"))],
+                         ['{"event": "SUPERSEDE", "id": 0, "text": null}'])
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert [e.event for e in result.events] == [EventType.SUPERSEDE, EventType.ADD, EventType.NONE]
+    # Lyon is superseded and the sibling is not offered as something to replace: no second update call
+    assert [op for op, _ in rt.calls] == ["extract", "update"]
+    active = {m.text for m in mem.get_all(user_id="ana")}
+    assert active == {"User moved to Berlin in 2023-05", "User lives in Berlin"}
+
+
 def test_update_merges_text_and_keeps_old_text_in_history(mem: Memory):
     scope, logged = log(mem, "I have a dog")
     Pipeline(mem.store, ScriptedRuntime([extraction(("User has a dog", "fact", "relationships"))])).process(scope, logged)

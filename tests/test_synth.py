@@ -126,6 +126,32 @@ def test_answer_examples_use_evidence_or_abstain(synthetic):
                 assert s.conversation.memory(probe.evidence[0]).text in row["messages"][0]["content"]
 
 
+def test_general_requests_are_distinct_and_never_about_the_user():
+    from localmem.adapters.synth.general import requests
+
+    asks = requests(7)
+    assert len(asks) == len(set(asks)) > 60
+    assert requests(7) == asks and requests(8) != asks
+    assert not any(" my " in f" {a.lower()} " for a in asks)  # not about the user's own life
+
+
+def test_teacher_inputs_and_filter(synthetic):
+    import random
+
+    from localmem.adapters import teacher
+
+    syn = next(s for s in synthetic if s.split == "train")
+    full, short = teacher.general_inputs(syn, "How do I make pancakes?", random.Random(1))
+    assert full[-1] == short[-1] == {"role": "user", "content": "How do I make pancakes?"}
+    assert "never invent" in full[0]["content"] and "never invent" not in short[0]["content"]
+    memory_lines = [line for line in short[0]["content"].splitlines() if line.startswith("- [")]
+    assert 2 <= len(memory_lines) <= 6 and all(line in full[0]["content"] for line in memory_lines)
+    assert teacher.verdict("Whisk flour, eggs and milk.", "stop") is None
+    assert teacher.verdict("Whisk flour", "length") == "cut off (length)"
+    assert teacher.verdict("I don't know, you haven't told me.", "stop").startswith("refusal")
+    assert teacher.verdict("  ", "stop") == "empty"
+
+
 @pytest.mark.parametrize("text, expected", [
     ("User loves jazz", "You love jazz."),
     ("User's cat is named Fig", "Your cat is named Fig."),

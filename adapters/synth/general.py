@@ -1,0 +1,56 @@
+"""General requests for the answer adapter: questions that are not about the user's past.
+
+The answer adapter replaces the long answer prompt with a one-line one, so it has to keep the base
+model's ordinary helpfulness as well as learn to answer from memory and to abstain. Its training
+set therefore mixes the probes of the synthetic conversations (gold replies) with general requests
+answered by a teacher under the full product prompt (``localmem.adapters.teacher``). The requests
+here are built from templates written for this generator; none comes from the dev set or LoCoMo.
+"""
+
+from __future__ import annotations
+
+import random
+
+TOPICS = (
+    "photosynthesis", "compound interest", "how vaccines work", "black holes", "the water cycle", "inflation",
+    "machine learning", "the French Revolution", "plate tectonics", "how a bicycle gear works", "DNS",
+    "the greenhouse effect", "supply and demand", "recursion", "the immune system", "tides",
+)
+TASKS = (
+    "write a short thank-you note to a colleague", "write a haiku about autumn", "suggest a name for a book club",
+    "give me three tips for a job interview", "give me a packing list for a weekend trip",
+    "suggest a quick vegetarian lunch", "write a two-line birthday message for a friend",
+    "give me a simple stretching routine", "suggest three board games for four people",
+    "write a polite email declining a meeting", "give me a 15-minute workout", "suggest a name for a houseplant",
+    "write a limerick about coffee", "give me tips for sleeping better", "suggest a weekend project",
+    "write a short toast for a wedding", "suggest a playlist theme for a road trip",
+)
+FACTS = (
+    "how far is the moon from the earth?", "what is the boiling point of water at sea level?",
+    "who wrote Pride and Prejudice?", "how many bones are in the human body?", "what is the largest ocean?",
+    "what does HTTP stand for?", "how many minutes are in a day?", "what is the chemical symbol for gold?",
+    "how many continents are there?", "what is the speed of light?", "who painted the Mona Lisa?",
+    "what language is spoken in Brazil?", "how many legs does a spider have?", "what year did World War II end?",
+)
+HOWTO = (
+    "how do I reverse a list in Python?", "how do I make a cup of green tea?", "how do I tie a bowline knot?",
+    "how do I remove a coffee stain from a shirt?", "how do I start running as a beginner?",
+    "how do I write a good commit message?", "how do I keep basil alive indoors?",
+    "how do I calculate a 15% tip?", "how do I back up a phone?", "how do I make pancakes?",
+    "how do I learn to touch type?", "how do I clean a cast iron pan?", "how do I plan a budget?",
+)
+IMPERATIVE_PREFIXES = ("", "", "can you ", "please ", "could you ", "hey, ")
+QUESTION_PREFIXES = ("", "", "quick question: ", "hey, ")
+
+
+def requests(seed: int) -> list[str]:
+    """Every general request once, with a seeded opener, in a seeded order."""
+    pool = ([f"explain {t} in simple terms" for t in TOPICS] + [f"what is {t}?" for t in TOPICS[:8]]
+            + list(TASKS) + list(FACTS) + list(HOWTO))
+    rng = random.Random(f"general:{seed}")
+    out = []
+    for base in rng.sample(pool, len(pool)):
+        question = base.endswith("?")
+        text = rng.choice(QUESTION_PREFIXES if question else IMPERATIVE_PREFIXES) + base
+        out.append(text[:1].upper() + text[1:])
+    return out

@@ -73,7 +73,7 @@ def run(data_dir: Path, model: str, n: int, seed: int, out: Path, max_tokens: in
     convs = load_conversations(data_dir, "train")
     rng = random.Random(f"teacher:{seed}")
     picked = rng.sample(convs, min(n, len(convs)))
-    asks = requests(seed)
+    asks = requests(seed, "train")
     todo = []
     for i, syn in enumerate(picked):
         request = asks[i % len(asks)]

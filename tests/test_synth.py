@@ -130,8 +130,11 @@ def test_general_requests_are_distinct_and_never_about_the_user():
     from localmem.adapters.synth.general import requests
 
     asks = requests(7)
-    assert len(asks) == len(set(asks)) > 60
+    held = requests(7, "eval")
+    assert len(asks) == len(set(asks)) > 45 and len(held) >= 8
+    assert not {a.lower() for a in asks} & {h.lower() for h in held}
     assert requests(7) == asks and requests(8) != asks
+    asks += held
     assert not any(" my " in f" {a.lower()} " for a in asks)  # not about the user's own life
 
 

@@ -9,6 +9,7 @@ here are built from templates written for this generator; none comes from the de
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 TOPICS = (
@@ -43,13 +44,24 @@ IMPERATIVE_PREFIXES = ("", "", "can you ", "please ", "could you ", "hey, ")
 QUESTION_PREFIXES = ("", "", "quick question: ", "hey, ")
 
 
-def requests(seed: int) -> list[str]:
-    """Every general request once, with a seeded opener, in a seeded order."""
-    pool = ([f"explain {t} in simple terms" for t in TOPICS] + [f"what is {t}?" for t in TOPICS[:8]]
-            + list(TASKS) + list(FACTS) + list(HOWTO))
+def held_out(request: str) -> bool:
+    """About one request (or topic) in five is kept for evaluation only, by a hash of its text."""
+    return hashlib.sha256(request.encode()).digest()[0] % 5 == 0
+
+
+def requests(seed: int, split: str = "train") -> list[str]:
+    """The general requests of ``split`` (``train`` or ``eval``), each once with a seeded opener, in a
+    seeded order."""
+    if split not in ("train", "eval"):
+        raise ValueError(f"unknown split {split!r}: expected 'train' or 'eval'")
+    pool = ([(t, f"explain {t} in simple terms") for t in TOPICS] + [(t, f"what is {t}?" if not t.startswith("how ") else f"{t}?")
+                                                          for t in TOPICS[:8]]
+            + [(r, r) for r in TASKS + FACTS + HOWTO])
     rng = random.Random(f"general:{seed}")
     out = []
-    for base in rng.sample(pool, len(pool)):
+    for key, base in rng.sample(pool, len(pool)):
+        if held_out(key) != (split == "eval"):  # a topic is held out with both of its phrasings
+            continue
         question = base.endswith("?")
         text = rng.choice(QUESTION_PREFIXES if question else IMPERATIVE_PREFIXES) + base
         out.append(text[:1].upper() + text[1:])

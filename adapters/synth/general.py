@@ -54,7 +54,7 @@ def requests(seed: int, split: str = "train") -> list[str]:
     seeded order."""
     if split not in ("train", "eval"):
         raise ValueError(f"unknown split {split!r}: expected 'train' or 'eval'")
-    pool = ([(t, f"explain {t} in simple terms") for t in TOPICS] + [(t, f"what is {t}?" if not t.startswith("how ") else f"{t}?")
+    pool = ([(t, f"explain {t} in simple terms") for t in TOPICS] + [(t, f"what is {t}?" if not t.startswith("how ") else t.replace("how ", "how do ", 1) + "?")
                                                           for t in TOPICS[:8]]
             + [(r, r) for r in TASKS + FACTS + HOWTO])
     rng = random.Random(f"general:{seed}")

@@ -10,7 +10,9 @@ Configurations (``--configs``):
 
 Operations: ``extract`` (one call per user turn, scored with ``localmem.eval.score.score_extraction``:
 matching by meaning), ``update`` (one call per update example: the candidate and its neighbours,
-scored on the decision and the id it names), ``answer`` (one call per probe, ``score_answers``).
+scored on the decision and the id it names), ``answer`` (one call per probe, ``score_answers``),
+``general`` (the answer adapter on a held-out general request per conversation, never seen by the
+teacher: does it still help, or does it refuse or run on? refusal and cut-off rates, reply length).
 Each call records prompt / completion tokens and wall time. Results are cached per call in
 ``~/.cache/localmem/bench/adapters`` so an interrupted run resumes where it stopped.
 
@@ -24,6 +26,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -48,6 +51,7 @@ from localmem.structured import chat_json  # noqa: E402
 
 CONFIGS = {"0.5b-prompts": ("fast", False), "0.5b-adapters": ("fast", True), "1.5b-prompts": ("quality", False)}
 OPS = ("extract", "update", "answer")
+ADAPTER_OF = {"extract": "extract", "update": "update", "answer": "answer", "general": "answer"}
 ADAPTER_SUBDIR = "qwen2.5-coder-0.5b-instruct"
 CACHE = Path("~/.cache/localmem/bench/adapters").expanduser()
 RESULTS = ROOT / "bench" / "results"
@@ -64,10 +68,12 @@ def _sha(path: Path) -> str:
 def version(config: str, op: str, card: str) -> str:
     """Cache key: the data, the op's source code and (with adapters) the adapter file."""
     h = hashlib.sha256(f"{config}/{op}/{card}".encode())
-    h.update((ROOT / "localmem" / "ops" / f"{op}.py").read_bytes())
+    h.update((ROOT / "localmem" / "ops" / f"{ADAPTER_OF[op]}.py").read_bytes())
     h.update((ROOT / "localmem" / "structured.py").read_bytes())
+    if op == "general":
+        h.update((ROOT / "adapters" / "synth" / "general.py").read_bytes())
     if CONFIGS[config][1]:
-        h.update(_sha(adapter_file(op)).encode())
+        h.update(_sha(adapter_file(ADAPTER_OF[op])).encode())
     return h.hexdigest()[:12]
 
 
@@ -141,7 +147,23 @@ def _call_answer(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[
     return out
 
 
-CALLS = {"extract": _call_extract, "update": _call_update, "answer": _call_answer}
+def _call_general(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
+    from localmem.adapters.synth.general import requests
+    from localmem.adapters.teacher import general_inputs, verdict
+
+    asks = requests(7, "eval")
+    index = int(syn.conversation.id.removeprefix("syn")) if syn.conversation.id.startswith("syn") else 0
+    request = asks[index % len(asks)]
+    full, short = general_inputs(syn, request, random.Random(f"general-eval:{syn.conversation.id}"))
+    t0 = time.perf_counter()
+    res = rt.chat(short if adapter else full, adapter=adapter, temperature=0.0, max_tokens=220)
+    secs = time.perf_counter() - t0
+    return [{"key": f"{syn.conversation.id}/general", "ok": True, "request": request, "reply": res.text.strip(),
+             "dropped": verdict(res.text, res.finish_reason), "seconds": secs,
+             "prompt_tokens": res.stats.prompt_tokens, "completion_tokens": res.stats.completion_tokens, "calls": 1}]
+
+
+CALLS = {"extract": _call_extract, "update": _call_update, "answer": _call_answer, "general": _call_general}
 
 
 def run(config: str, op: str, convs: list[Synthetic], threads: int, card: str,
@@ -160,7 +182,7 @@ def run(config: str, op: str, convs: list[Synthetic], threads: int, card: str,
             if runtime[0] is None:
                 runtime[0] = make_runtime(config, threads)
             rt = runtime[0]
-            adapter = op if CONFIGS[config][1] else None
+            adapter = ADAPTER_OF[op] if CONFIGS[config][1] else None
             t0 = time.perf_counter()
             done[cid] = CALLS[op](rt, syn, adapter)
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -205,6 +227,12 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
         return {"accuracy": exact / n if n else None, "event_accuracy": event_ok / n if n else None,
                 "per_class_recall": {k: sum(v) / len(v) for k, v in sorted(by_class.items())},
                 "n": n, "gold_counts": {k: len(v) for k, v in sorted(by_class.items())}}
+    if op == "general":
+        n = len(records)
+        return {"refusal_rate": sum(bool(r["dropped"]) and r["dropped"].startswith("refusal") for r in records) / n,
+                "cut_off_rate": sum(bool(r["dropped"]) and r["dropped"].startswith("cut off") for r in records) / n,
+                "empty_rate": sum(r["dropped"] == "empty" for r in records) / n, "n": n,
+                "examples": [{"request": r["request"], "reply": r["reply"][:300]} for r in records[:4]]}
     s = score_answers([c.conversation for c in convs],
                       {r["key"]: r["reply"] for r in records})
     return {"answer_f1": s.answer_f1, "false_abstention_rate": s.false_abstention_rate,
@@ -217,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", default="test", choices=("dev", "test", "devset"),
                    help="a held-out synthetic split, or the hand-written evaluation set bench/data/devset.json")
     p.add_argument("--configs", default=",".join(CONFIGS))
-    p.add_argument("--ops", default=",".join(OPS))
+    p.add_argument("--ops", default=",".join(ADAPTER_OF), help="extract,update,answer,general")
     p.add_argument("--conversations", type=int, default=40, help="first N conversations of the split")
     p.add_argument("--quality-conversations", type=int, default=12, help="first N for the slow 1.5B")
     p.add_argument("--threads", type=int, default=2)
@@ -246,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         runtime: list[Runtime | None] = [None]
         results[config] = {"conversations": len(subset)}
         for op in args.ops.split(","):
-            if CONFIGS[config][1] and not adapter_file(op).is_file():
-                print(f"  {config} {op}: no adapter file {adapter_file(op)}, skipped")
+            if CONFIGS[config][1] and not adapter_file(ADAPTER_OF[op]).is_file():
+                print(f"  {config} {op}: no adapter file {adapter_file(ADAPTER_OF[op])}, skipped")
                 continue
             records = run(config, op, subset, args.threads, card, runtime)
             results[config][op] = {"scores": score(op, records, subset, embed), "latency": latency(records)}
@@ -304,7 +332,8 @@ def _fmt(v: Any, pct: bool = False) -> str:
 
 def table(results: dict[str, Any]) -> str:
     rows = ["| config | conv. | extract P / R / F1 | small talk FP | update acc. | answer F1 / abstain | "
-            "prompt tok (ext/upd/ans) | s per call (ext/upd/ans) |", "|---|---|---|---|---|---|---|---|"]
+            "general: refused / cut off | prompt tok (ext/upd/ans) | s per call (ext/upd/ans) |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for config, r in results.items():
         e, u, a = r.get("extract"), r.get("update"), r.get("answer")
         ext = (f"{_fmt(e['scores']['precision'], True)} / {_fmt(e['scores']['recall'], True)} / "
@@ -312,9 +341,11 @@ def table(results: dict[str, Any]) -> str:
         fp = _fmt(e["scores"]["small_talk_fp_rate"], True) if e else "-"
         upd = _fmt(u["scores"]["accuracy"], True) if u else "-"
         ans = f"{_fmt(a['scores']['answer_f1'], True)} / {_fmt(a['scores']['abstention_rate'], True)}" if a else "-"
+        g = r.get("general")
+        gen = f"{_fmt(g['scores']['refusal_rate'], True)} / {_fmt(g['scores']['cut_off_rate'], True)}" if g else "-"
         tok = " / ".join(f"{x['latency']['prompt_tokens_mean']:.0f}" if x else "-" for x in (e, u, a))
         sec = " / ".join(_fmt(x["latency"]["mean_s"]) if x else "-" for x in (e, u, a))
-        rows.append(f"| {config} | {r['conversations']} | {ext} | {fp} | {upd} | {ans} | {tok} | {sec} |")
+        rows.append(f"| {config} | {r['conversations']} | {ext} | {fp} | {upd} | {ans} | {gen} | {tok} | {sec} |")
     return "\n".join(rows)
 
 

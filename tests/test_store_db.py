@@ -164,3 +164,20 @@ def test_write_waits_for_a_short_lock_and_then_succeeds(db_path, embedder):
             assert [m.text for m in s.list(Scope("u"))] == ["written once the lock was released"]
     finally:
         holder.wait()
+
+
+def test_new_ids_are_ulids_sortable_by_creation_time():
+    import time
+
+    from localmem.store.values import check_id, new_id
+
+    first = [new_id() for _ in range(200)]
+    time.sleep(0.002)
+    later = new_id()
+    assert len(set(first)) == 200
+    assert all(check_id(i) == i and len(i) == 26 for i in first + [later])
+    assert all(i < later for i in first)  # a later millisecond sorts after
+    stamp = 0
+    for ch in later[:10]:  # the first 10 characters are the millisecond timestamp
+        stamp = stamp * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(ch)
+    assert abs(stamp - time.time() * 1000) < 60_000

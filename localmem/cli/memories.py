@@ -18,7 +18,9 @@ KINDS = ("fact", "preference", "event")
 def _open(ctx: click.Context, *, remote: bool = True):
     """The daemon's ``RemoteMemory`` when one serves this store (unless ``$LOCALMEM_NO_DAEMON``),
     else the store opened in this process."""
-    if remote:
+    from localmem.paths import daemon_may_serve
+
+    if remote and daemon_may_serve():  # importing the HTTP client costs ~35 ms: only when a socket exists
         from localmem.client import remote_for
 
         found = remote_for(ctx.obj["db"])

@@ -20,30 +20,13 @@ import socket
 import stat
 from pathlib import Path
 
-from localmem.paths import home
+from localmem.paths import default_socket, home, runtime_dir  # noqa: F401 (re-exported)
 
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS
 
 
 class ServerError(RuntimeError):
     """The daemon cannot start (already running, unsafe directory, path too long...)."""
-
-
-def runtime_dir() -> Path:
-    env = os.environ.get("LOCALMEM_RUNTIME_DIR")
-    if env:
-        path = Path(env).expanduser()
-    elif os.environ.get("XDG_RUNTIME_DIR") and not os.environ.get("LOCALMEM_HOME"):
-        path = Path(os.environ["XDG_RUNTIME_DIR"]) / "localmem"
-    else:
-        path = home() / "run"
-    return path
-
-
-def default_socket() -> Path:
-    """``$LOCALMEM_SOCKET``, else ``<runtime dir>/localmem.sock``."""
-    env = os.environ.get("LOCALMEM_SOCKET")
-    return Path(env).expanduser() if env else runtime_dir() / "localmem.sock"
 
 
 def token_path() -> Path:

@@ -8,9 +8,8 @@ from datetime import datetime
 
 import sqlite_utils
 from pydantic import BaseModel
-from ulid import ULID
 
-from localmem.store.values import ts
+from localmem.store.values import new_id, ts
 
 
 class ExtractionFailure(BaseModel):
@@ -26,7 +25,7 @@ class ExtractionFailure(BaseModel):
 
 def insert(db: sqlite_utils.Database, user_id: str, message_ids: Sequence[str], *, operation: str, error: str,
            raw_outputs: Sequence[str], at: datetime) -> ExtractionFailure:
-    failure = ExtractionFailure(id=str(ULID()), user_id=user_id, message_ids=list(message_ids),
+    failure = ExtractionFailure(id=new_id(), user_id=user_id, message_ids=list(message_ids),
                                 operation=operation, error=error, raw_outputs=list(raw_outputs), created_at=at)
     db.execute(
         "INSERT INTO extraction_failures (id, user_id, message_ids, operation, error, raw_outputs, created_at) "

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
+import time
 import unicodedata
 from datetime import datetime, timezone
 from typing import Any
@@ -22,10 +24,19 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_METADATA_BYTES = 64_000
 
 
-def new_id() -> str:
-    from ulid import ULID
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-    return str(ULID())
+
+def new_id() -> str:
+    """A new ULID: 48 bits of milliseconds since the epoch, then 80 random bits, in Crockford base32
+    (26 characters, sortable by creation time). Written here because python-ulid's import alone
+    costs ~15 ms of every command's start."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
 
 
 def check_id(value: Any, what: str = "memory id") -> str:

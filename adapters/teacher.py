@@ -32,13 +32,22 @@ from localmem.adapters.synth.examples import _shown_date
 from localmem.adapters.synth.general import requests
 from localmem.ops import answer as answer_op
 
+# Style lines as localmem.preferences.render.style_line writes them from tracked preferences: in
+# some examples, so the adapter keeps following them under the short prompt.
+STYLES = ("Style: answer very briefly (one or two sentences).", "Style: answer briefly; casual, relaxed tone.",
+          "Style: answer in detail, explaining fully.", "Style: use a bulleted or numbered list.",
+          "Style: give a fairly complete answer; formal, polite tone.", "Style: plain words, no jargon.",
+          "Style: write prose, no lists; be warm and friendly.")
+STYLE_SHARE = 0.4
+
 REFUSALS = ("don't know", "do not know", "don't remember", "do not remember", "haven't told", "no information",
             "haven't mentioned", "not mentioned", "as an ai")
 
 
 def general_inputs(syn: Synthetic, request: str, rng: random.Random) -> tuple[list[dict[str, str]],
                                                                                 list[dict[str, str]]]:
-    """(teacher messages under the full prompt, student messages under the short prompt)."""
+    """(teacher messages under the full prompt, student messages under the short prompt); some
+    carry a style line."""
     conv = syn.conversation
     said = {m.id: s.date for s in conv.sessions for t in s.turns for m in (t.memories or ())}
     active = conv.active_memories()
@@ -46,8 +55,9 @@ def general_inputs(syn: Synthetic, request: str, rng: random.Random) -> tuple[li
     lines = [answer_op.MemoryLine(text=m.text, when=date.fromisoformat(_shown_date(m, said[m.id])),
                                   kind=m.kind.value) for m in shown]
     today = conv.sessions[-1].date
-    return (answer_op.build_messages(request, lines, today=today, prompt="full"),
-            answer_op.build_messages(request, lines, today=today, prompt="short"))
+    style = rng.choice(STYLES) if rng.random() < STYLE_SHARE else ""
+    return (answer_op.build_messages(request, lines, today=today, style=style, prompt="full"),
+            answer_op.build_messages(request, lines, today=today, style=style, prompt="short"))
 
 
 def verdict(text: str, finish_reason: str | None) -> str | None:

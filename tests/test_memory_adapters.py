@@ -25,7 +25,7 @@ MEMORY_OPS = ("extract", "update", "answer")
 SHIPPED = {name: e for name, e in MANIFEST["adapters"].items() if e["operation"] in MEMORY_OPS}
 
 
-@pytest.mark.parametrize("operation", ["extract", "update"])
+@pytest.mark.parametrize("operation", ["extract", "update", "answer"])
 def test_the_memory_adapters_ship(operation: str):
     assert operation in SHIPPED, f"adapters/qwen2.5-coder-0.5b-instruct/{operation}.gguf is not in the manifest"
 
@@ -111,3 +111,34 @@ def test_update_adapter_decides_with_the_short_prompt():
         assert (known.event, known.id) == ("NONE", 0), known
         new = decide(rt, "User's sister is named Ana", ["User has a brother named Tom", "User lives in Lyon"])
         assert new.event == "ADD", new
+
+
+@pytest.mark.llm
+def test_answer_adapter_answers_from_memory_abstains_and_still_helps():
+    from localmem.adapters.teacher import verdict
+    from localmem.llm import Runtime
+    from localmem.ops import answer as answer_op
+
+    if not (BASE_DIR / "answer.gguf").is_file():
+        pytest.fail("adapters/qwen2.5-coder-0.5b-instruct/answer.gguf is missing")
+    spec = load_registry().get("fast").model_copy(update={"adapters": [
+        AdapterSpec(name="answer", path=Path("qwen2.5-coder-0.5b-instruct/answer.gguf"), operation="answer")]})
+    memories = [answer_op.MemoryLine(text="User's dog is a beagle named Rex", when=date(2024, 4, 2)),
+                answer_op.MemoryLine(text="User takes the dog to the park every morning", when=date(2024, 4, 2)),
+                answer_op.MemoryLine(text="User works as a nurse in Lyon", when=date(2024, 3, 11))]
+
+    def reply(rt, question: str) -> tuple[str, str | None, int]:
+        messages = answer_op.build_messages(question, memories, today=date(2024, 5, 8), prompt="short")
+        res = rt.chat(messages, adapter="answer", temperature=0.0, max_tokens=220)
+        return res.text, res.finish_reason, res.stats.prompt_tokens
+
+    with Runtime(spec, n_threads=2).load() as rt:
+        text, _, prompt_tokens = reply(rt, "What's my dog called?")
+        assert "Rex" in text, text
+        assert prompt_tokens < 120  # the short prompt: memories and question, no instructions
+        text, _, _ = reply(rt, "What is my mother's maiden name?")
+        lowered = text.lower()
+        assert any(p in lowered for p in ("don't know", "don't remember", "haven't", "no information",
+                                          "not mentioned", "don't have")), text
+        text, finish, _ = reply(rt, "How do I make pancakes?")
+        assert verdict(text, finish) is None and len(text.split()) >= 15, text  # helpful, not a refusal

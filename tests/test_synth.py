@@ -149,6 +149,13 @@ def test_teacher_inputs_and_filter(synthetic):
     assert "never invent" in full[0]["content"] and "never invent" not in short[0]["content"]
     memory_lines = [line for line in short[0]["content"].splitlines() if line.startswith("- [")]
     assert 2 <= len(memory_lines) <= 6 and all(line in full[0]["content"] for line in memory_lines)
+    styles = set()
+    for k in range(40):
+        full, short = teacher.general_inputs(syn, "Hi", random.Random(k))
+        line = short[0]["content"].splitlines()[-1]
+        styles.add(line if line.startswith("Style:") else "")
+        assert (line in full[0]["content"]) == line.startswith("Style:") or not line.startswith("Style:")
+    assert "" in styles and len(styles) >= 4  # some examples carry a style line, most do not
     assert teacher.verdict("Whisk flour, eggs and milk.", "stop") is None
     assert teacher.verdict("Whisk flour", "length") == "cut off (length)"
     assert teacher.verdict("I don't know, you haven't told me.", "stop").startswith("refusal")

@@ -12,7 +12,7 @@ count and code version: see ``pipeline_harness.code_version``) under
 rewritten after every conversation, so a partial run always has its numbers on disk.
 
 Usage:
-  python bench/bench_pipeline.py [--models fast,quality] [--threads 2] [--conversations N | --ids c01,c02]
+  python bench/bench_pipeline.py [--models fast,fast+prompts,quality] [--threads 2] [--conversations N | --ids c01,c02]
                                  [--no-probes] [--report-only] [--markdown]
 Writes bench/results/pipeline_devset.json (and pipeline_devset.png when matplotlib is installed).
 """
@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None, *, runtime_factory=None, embed=None) -> 
         from localmem.llm import Runtime
 
         def runtime_factory(name: str, threads: int):
-            return Runtime.from_registry(name, registry=registry, n_threads=threads).load()
+            return Runtime(model_spec(registry, name), n_threads=threads).load()
     if embed is None:
         from localmem.embed import Embedder
 
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None, *, runtime_factory=None, embed=None) -> 
     devset = load_devset()
     convs = select(devset, args.ids, args.conversations)
     cache = Cache(args.cache_dir)
-    versions = {m: code_version(registry.get(m)) for m in models}
+    versions = {m: code_version(model_spec(registry, m)) for m in models}
     try:
         if not args.report_only:
             for model in models:
@@ -235,6 +235,21 @@ def main(argv: list[str] | None = None, *, runtime_factory=None, embed=None) -> 
     print_tables(data, markdown=args.markdown)
     print(f"\nwrote {args.out}" + (f" and {data['plot']}" if data["plot"] else " (no plot: matplotlib not installed)"))
     return data
+
+
+MEMORY_OPS = ("extract", "update", "answer")
+
+
+def model_spec(registry: Any, name: str) -> Any:
+    """A registry model; ``NAME+prompts`` is that model without its memory adapters (the operations'
+    full prompts), so the same run compares the 0.5B with and without adapters."""
+    base, plus, variant = name.partition("+")
+    spec = registry.get(base)
+    if plus and variant != "prompts":
+        raise SystemExit(f"unknown model variant {name!r}: only NAME+prompts (no memory adapters) exists")
+    if variant == "prompts":
+        spec = spec.model_copy(update={"adapters": [a for a in spec.adapters if a.operation not in MEMORY_OPS]})
+    return spec
 
 
 def run_model(model: str, convs: list[Conversation], cache: Cache, version: str, args: argparse.Namespace,

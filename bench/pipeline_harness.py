@@ -57,6 +57,11 @@ def code_version(model_spec: Any = None) -> str:
     if model_spec is not None:
         spec = model_spec.model_dump(mode="json", include={"sha256", "load", "sampling", "adapters"})
         h.update(json.dumps(spec, sort_keys=True, default=str).encode())
+        from localmem.llm import adapters_dir
+
+        for adapter in model_spec.adapters:  # a retrained adapter keeps its path: hash the file
+            path = adapters_dir() / adapter.path
+            h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"missing")
     return h.hexdigest()[:12]
 
 

@@ -176,3 +176,25 @@ def test_no_probes_and_report_only(tmp_path: Path, conv, embed):
     data = run(tmp_path, None, embed, "--report-only")
     assert data["complete"] == {"fast": False}  # probes were asked for and are not there
     assert data["results"]["fast"]["extraction"]["f1"] == 1.0
+
+
+def test_prompts_variant_drops_only_the_memory_adapters_and_has_its_own_cache_version():
+    from pipeline_harness import code_version
+
+    from localmem.config import AdapterSpec, load_registry
+
+    registry = load_registry()
+    fast = registry.get("fast")
+    with_ops = fast.model_copy(update={"adapters": [*fast.adapters, AdapterSpec(
+        name="update", path=Path("qwen2.5-coder-0.5b-instruct/update.gguf"), operation="update")]})
+
+    class Reg:
+        def get(self, name):
+            return with_ops if name == "fast" else registry.get(name)
+
+    plain = bench_pipeline.model_spec(Reg(), "fast+prompts")
+    assert [a.operation for a in plain.adapters] == [a.operation for a in fast.adapters if a.operation != "update"]
+    assert bench_pipeline.model_spec(Reg(), "fast").adapters == with_ops.adapters
+    assert code_version(plain) != code_version(with_ops)
+    with pytest.raises(SystemExit, match="only NAME\\+prompts"):
+        bench_pipeline.model_spec(Reg(), "fast+lora")

@@ -69,6 +69,34 @@ async def send(pilot, text: str, *, wait: bool = True) -> None:
         await settle(pilot)
 
 
+async def rename_and_resume_lyon(pilot, app, titles: list[str], *, search: str, reply: str) -> None:
+    """Ctrl+O lists the saved chats (``titles``, newest first); searching ``search`` keeps only "Tell
+    me about Lyon", which is renamed "Lyon trip" and resumed with its two messages on screen."""
+    await pilot.press("ctrl+o")
+    await settle(pilot)
+    assert isinstance(app.screen, SessionsScreen)
+    table = app.screen.query_one(DataTable)
+    assert [table.get_row_at(i)[0] for i in range(table.row_count)] == titles
+    field = app.screen.query_one("#session-search", Input)
+    field.focus()
+    field.value = search
+    await settle(pilot)
+    assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["Tell me about Lyon"]
+    table.focus()
+    await pilot.press("r")
+    await settle(pilot)
+    assert isinstance(app.screen, TextDialog)
+    app.screen.query_one("#dialog-text", Input).value = "Lyon trip"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["Lyon trip"]
+    await pilot.press("enter")  # resume
+    await settle(pilot)
+    assert isinstance(app.screen, ChatScreen) and app.sub_title == "Lyon trip"
+    shown = [(type(w).__name__, w.text) for w in app.screen.query_one(ChatLog).children]
+    assert shown == [("UserMessage", "Tell me about Lyon"), ("AssistantMessage", reply)]
+
+
 async def until(pilot, condition) -> None:
     """Process messages until ``condition()`` holds (a worker thread is making progress)."""
     while not condition():
@@ -205,33 +233,9 @@ async def test_sessions_are_listed_searched_renamed_and_resumed(mem: Memory):
         await settle(pilot)
         assert not app.screen.query(AssistantMessage)
         await send(pilot, "How do I bake sourdough bread?")
-        await pilot.press("ctrl+o")
-        await settle(pilot)
-        assert isinstance(app.screen, SessionsScreen)
-        table = app.screen.query_one(DataTable)
-        titles = [table.get_row_at(i)[0] for i in range(table.row_count)]
-        assert titles == ["How do I bake sourdough bread?", "Tell me about Lyon"]
         # search covers message text, not only titles
-        search = app.screen.query_one("#session-search", Input)
-        search.focus()
-        search.value = "lovely"
-        await settle(pilot)
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["Tell me about Lyon"]
-        table.focus()
-        await pilot.press("r")
-        await settle(pilot)
-        assert isinstance(app.screen, TextDialog)
-        field = app.screen.query_one("#dialog-text", Input)
-        field.value = "Lyon trip"
-        await pilot.press("enter")
-        await settle(pilot)
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["Lyon trip"]
-        await pilot.press("enter")  # resume
-        await settle(pilot)
-        assert isinstance(app.screen, ChatScreen)
-        shown = [(type(w).__name__, w.text) for w in app.screen.query_one(ChatLog).children]
-        assert shown == [("UserMessage", "Tell me about Lyon"), ("AssistantMessage", "Lyon is lovely.")]
-        assert app.sub_title == "Lyon trip"
+        await rename_and_resume_lyon(pilot, app, ["How do I bake sourdough bread?", "Tell me about Lyon"],
+                                     search="lovely", reply="Lyon is lovely.")
         await send(pilot, "I'm back")
     sessions = {s.title: s for s in app.backend.sessions.list(user_id="ana")}
     assert set(sessions) == {"Lyon trip", "How do I bake sourdough bread?"}

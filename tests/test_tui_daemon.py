@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from daemon_helpers import Daemon
 from localmem.client import RemoteAssistant, RemoteMemory, RemoteSessions
@@ -27,9 +27,8 @@ from localmem.tui.screens.chat import ChatScreen
 from localmem.tui.screens.dialogs import ChoiceDialog, ConfirmDialog, TextDialog
 from localmem.tui.screens.memories import MemoryBrowser
 from localmem.tui.screens.preferences import PreferencesScreen
-from localmem.tui.screens.sessions import SessionsScreen
 from localmem.tui.widgets.chat_log import AssistantMessage, ChatLog, UserMessage
-from test_tui import SIZE, detail_text, panel_rows, select_row, send, settle, status_text, table_texts, until
+from test_tui import SIZE, detail_text, rename_and_resume_lyon, panel_rows, select_row, send, settle, status_text, table_texts, until
 from tui_fakes import FakeRuntime
 
 LONG = " ".join(f"word{i}" for i in range(30))  # a reply of 32 chunks: long enough to stop midway
@@ -176,28 +175,9 @@ async def test_sessions_preferences_and_reply_edits_through_the_daemon(daemon: D
         await pilot.press("escape")
         await settle(pilot)
         # saved chats: list, search, rename, resume
-        await pilot.press("ctrl+o")
-        await settle(pilot)
-        assert isinstance(app.screen, SessionsScreen)
-        table = app.screen.query_one(DataTable)
-        titles = [table.get_row_at(i)[0] for i in range(table.row_count)]
-        assert titles == ["Could you please give a detailed, thorough…", "Tell me about Lyon"]
-        search = app.screen.query_one("#session-search", Input)
-        search.focus()
-        search.value = "Tell"
-        await settle(pilot)
-        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["Tell me about Lyon"]
-        table.focus()
-        await pilot.press("r")
-        await settle(pilot)
-        app.screen.query_one("#dialog-text", Input).value = "Lyon trip"
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("enter")  # resume
-        await settle(pilot)
-        assert isinstance(app.screen, ChatScreen) and app.sub_title == "Lyon trip"
-        shown = [(type(w).__name__, w.text) for w in app.screen.query_one(ChatLog).children]
-        assert shown == [("UserMessage", "Tell me about Lyon"), ("AssistantMessage", "You said: Tell me about Lyon")]
+        await rename_and_resume_lyon(pilot, app, ["Could you please give a detailed, thorough…",
+                                                  "Tell me about Lyon"],
+                                     search="Tell", reply="You said: Tell me about Lyon")
         await send(pilot, "I'm back")
     titles = {s.title: s for s in RemoteSessions(daemon.memory()).list(user_id="bea")}
     assert titles["Lyon trip"].message_count == 4

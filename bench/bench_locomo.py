@@ -82,7 +82,8 @@ class Progress:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=None, help="locomo10.json (default: shared/bench/locomo/)")
-    ap.add_argument("--models", default="fast", help="registry model names, comma-separated")
+    ap.add_argument("--models", default="fast", help="registry model names, comma-separated (NAME+prompts: "
+                    "the model without its memory adapters)")
     ap.add_argument("--systems", default="all", help=f"comma-separated: {', '.join(locomo_systems.SYSTEM_NAMES)}")
     ap.add_argument("--conversations", default=None, help="the first N conversations, or ids (conv-26,conv-30)")
     ap.add_argument("--sessions", type=int, default=None,
@@ -105,7 +106,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def model_spec(registry, name: str, temperature: float | None):
-    spec = registry.get(name)
+    """A registry model (``NAME+prompts``: without its memory adapters), at ``temperature`` if given."""
+    from pipeline_harness import model_spec as variant
+
+    spec = variant(registry, name)
     if temperature is not None:
         spec = spec.model_copy(update={"sampling": spec.sampling.model_copy(update={"temperature": temperature})})
     return spec

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from memory_bench_common import machine  # noqa: E402
-from pipeline_harness import DEFAULT_CACHE_DIR, Cache, code_version, lookup, run_conversation  # noqa: E402
+from pipeline_harness import DEFAULT_CACHE_DIR, Cache, code_version, lookup, model_spec, run_conversation  # noqa: E402
 from pipeline_report import confusion_table, score_model, side_by_side  # noqa: E402
 
 from localmem.eval.devset import Conversation, DevSet, load_devset  # noqa: E402
@@ -235,21 +235,6 @@ def main(argv: list[str] | None = None, *, runtime_factory=None, embed=None) -> 
     print_tables(data, markdown=args.markdown)
     print(f"\nwrote {args.out}" + (f" and {data['plot']}" if data["plot"] else " (no plot: matplotlib not installed)"))
     return data
-
-
-MEMORY_OPS = ("extract", "update", "answer")
-
-
-def model_spec(registry: Any, name: str) -> Any:
-    """A registry model; ``NAME+prompts`` is that model without its memory adapters (the operations'
-    full prompts), so the same run compares the 0.5B with and without adapters."""
-    base, plus, variant = name.partition("+")
-    spec = registry.get(base)
-    if plus and variant != "prompts":
-        raise SystemExit(f"unknown model variant {name!r}: only NAME+prompts (no memory adapters) exists")
-    if variant == "prompts":
-        spec = spec.model_copy(update={"adapters": [a for a in spec.adapters if a.operation not in MEMORY_OPS]})
-    return spec
 
 
 def run_model(model: str, convs: list[Conversation], cache: Cache, version: str, args: argparse.Namespace,

@@ -65,6 +65,21 @@ def code_version(model_spec: Any = None) -> str:
     return h.hexdigest()[:12]
 
 
+MEMORY_OPS = ("extract", "update", "answer")
+
+
+def model_spec(registry: Any, name: str) -> Any:
+    """A registry model; ``NAME+prompts`` is that model without its memory adapters (the operations'
+    full prompts), so the same run compares the 0.5B with and without adapters."""
+    base, plus, variant = name.partition("+")
+    spec = registry.get(base)
+    if plus and variant != "prompts":
+        raise SystemExit(f"unknown model variant {name!r}: only NAME+prompts (no memory adapters) exists")
+    if variant == "prompts":
+        spec = spec.model_copy(update={"adapters": [a for a in spec.adapters if a.operation not in MEMORY_OPS]})
+    return spec
+
+
 _STORE_VERSION = _source_hash(STORE_SOURCES)  # at import: the retrieval code this process runs
 
 

@@ -179,7 +179,7 @@ def test_no_probes_and_report_only(tmp_path: Path, conv, embed):
 
 
 def test_prompts_variant_drops_only_the_memory_adapters_and_has_its_own_cache_version():
-    from pipeline_harness import code_version
+    from pipeline_harness import code_version, model_spec
 
     from localmem.config import AdapterSpec, load_registry
 
@@ -192,9 +192,9 @@ def test_prompts_variant_drops_only_the_memory_adapters_and_has_its_own_cache_ve
         def get(self, name):
             return with_ops if name == "fast" else registry.get(name)
 
-    plain = bench_pipeline.model_spec(Reg(), "fast+prompts")
+    plain = model_spec(Reg(), "fast+prompts")
     assert [a.operation for a in plain.adapters] == [a.operation for a in fast.adapters if a.operation != "update"]
-    assert bench_pipeline.model_spec(Reg(), "fast").adapters == with_ops.adapters
+    assert model_spec(Reg(), "fast").adapters == with_ops.adapters
     assert code_version(plain) != code_version(with_ops)
     with pytest.raises(SystemExit, match="only NAME\\+prompts"):
-        bench_pipeline.model_spec(Reg(), "fast+lora")
+        model_spec(Reg(), "fast+lora")

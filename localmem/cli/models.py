@@ -22,7 +22,9 @@ def _names(registry, names: tuple[str, ...], defaults: bool, all_: bool) -> list
         return list(registry.models)
     chosen = list(names)
     if defaults or not chosen:
-        wanted = [registry.defaults.chat, registry.defaults.embedding, "quality", "tiny"]
+        # smol (98 MB) is the fastest instruct model: the integration tests of the daemon's and the
+        # LoCoMo harness's LLM paths run on it
+        wanted = [registry.defaults.chat, registry.defaults.embedding, "quality", "tiny", "smol"]
         wanted += list(registry.defaults.operations.values())
         chosen += [n for n in wanted if n in registry.models]
     unknown = [n for n in chosen if n not in registry.models]
@@ -117,7 +119,7 @@ def verify(names: tuple[str, ...], all_: bool) -> None:
 
 @models.command()
 @click.argument("names", nargs=-1)
-@click.option("--defaults", is_flag=True, help="Every default model (chat, quality, tiny, embedding).")
+@click.option("--defaults", is_flag=True, help="Every default model (chat, quality, tiny, smol, embedding).")
 @click.option("--all", "all_", is_flag=True, help="Every model in the registry.")
 @click.option("--force", is_flag=True, help="Re-download and re-assemble even if installed.")
 def install(names: tuple[str, ...], defaults: bool, all_: bool, force: bool) -> None:

@@ -10,7 +10,7 @@ Re-processing is safe: exact duplicates are caught by the normalised-hash check 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,6 +24,7 @@ from localmem.store.store import Store
 from localmem.types import EventType, MemoryEvent, Message, Source
 
 CONTEXT_TURNS = 4
+CONTEXT_WINDOW = timedelta(hours=1)
 NEIGHBOURS = 5
 
 
@@ -79,7 +80,12 @@ class Pipeline:
             return PipelineResult(events=[])
         at = max(m.created_at for m in logged)
         ids = {m.id for m in logged}
-        context = [m for m in self.store.messages(scope, limit=CONTEXT_TURNS + len(logged)) if m.id not in ids]
+        # Context is the conversation going on: a few earlier turns from the last CONTEXT_WINDOW, not
+        # what was said weeks ago (the extract adapter, trained on same-session context, blended a
+        # weeks-old message into the new turn's facts).
+        start = min(m.created_at for m in logged) - CONTEXT_WINDOW
+        context = [m for m in self.store.messages(scope, limit=CONTEXT_TURNS + len(logged))
+                   if m.id not in ids and m.created_at >= start]
         context = sorted(context, key=lambda m: m.created_at)[-CONTEXT_TURNS:]
         s = self.settings
         result = extract_op.extract(

@@ -122,6 +122,22 @@ def test_memories_from_the_same_message_never_supersede_each_other(mem: Memory):
     assert active == {"User moved to Berlin in 2023-05", "User lives in Berlin"}
 
 
+def test_context_is_the_recent_conversation_not_weeks_old_messages(mem: Memory):
+    from datetime import datetime, timedelta, timezone
+
+    scope = Scope.of("ana")
+    day = datetime(2023, 5, 8, 18, 0, tzinfo=timezone.utc)
+    mem.store.log_messages(scope, [("user", "My cat is called Miso.", {})], pending=False, at=day - timedelta(days=40))
+    mem.store.log_messages(scope, [("user", "We talked about cats earlier.", {})], pending=False,
+                           at=day - timedelta(minutes=5))
+    logged = mem.store.log_messages(scope, [("user", "I work as a nurse.", {})], pending=True, at=day)
+    rt = ScriptedRuntime([extraction(("User works as a nurse", "fact", "work"))])
+    Pipeline(mem.store, rt).process(scope, logged)
+    shown = rt.calls[0][1][-1]["content"]
+    assert "EARLIER:\nuser: We talked about cats earlier.\nNEW:\nuser: I work as a nurse." in shown
+    assert "Miso" not in shown
+
+
 def test_update_merges_text_and_keeps_old_text_in_history(mem: Memory):
     scope, logged = log(mem, "I have a dog")
     Pipeline(mem.store, ScriptedRuntime([extraction(("User has a dog", "fact", "relationships"))])).process(scope, logged)

@@ -188,9 +188,26 @@ def backward_step(causal_lm: Any, rows: Sequence[tuple[list[int], list[int]]], p
     return total
 
 
+LORA_SHAPE = ("operation", "rank", "lora_alpha", "target_modules", "layers")
+
+
+def lora_shape_mismatch(earlier: dict[str, Any], cfg: TrainConfig) -> str | None:
+    """Why an earlier run's LoRA weights cannot seed this run (None when they can)."""
+    def norm(v: Any) -> Any:
+        return list(v) if isinstance(v, (tuple, list)) else v
+
+    ours = asdict(cfg)
+    diff = [f"{k} {norm(earlier.get(k))!r} vs {norm(ours[k])!r}" for k in LORA_SHAPE
+            if norm(earlier.get(k)) != norm(ours[k])]
+    return ("made with other LoRA settings: " + "; ".join(diff)) if diff else None
+
+
 def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: Path, *, fresh: bool = False,
-          checkpoint_every: int = 10, token_budget: int = 2048) -> dict[str, Any]:
-    """Train (resuming from ``work/checkpoint.pt`` when present) and save the peft adapter in ``work/peft``."""
+          checkpoint_every: int = 10, token_budget: int = 2048, init_from: Path | None = None) -> dict[str, Any]:
+    """Train (resuming from ``work/checkpoint.pt`` when present) and save the peft adapter in ``work/peft``.
+
+    ``init_from``: the checkpoint of an earlier run of the same LoRA shape whose weights this run
+    starts from (a continuation: fresh optimizer and schedule, its own sample of examples)."""
     import torch
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
     from transformers import AutoModelForCausalLM
@@ -219,6 +236,17 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
     ckpt_path = work / "checkpoint.pt"
     losses: list[float] = []
     start, spent = 0, 0.0
+    init_info = None
+    if init_from is not None and not (ckpt_path.is_file() and not fresh):
+        earlier = torch.load(init_from, weights_only=False)
+        mismatch = lora_shape_mismatch(earlier["config"], cfg)
+        if mismatch:
+            raise SystemExit(f"--init-from {init_from}: {mismatch}")
+        set_peft_model_state_dict(model, earlier["lora"])
+        init_info = {"checkpoint_sha256": sha256_file(init_from), "step": earlier["step"],
+                     "data_sha256": earlier["data_sha256"], "config": earlier["config"],
+                     "final_loss_avg10": round(sum(earlier["losses"][-10:]) / len(earlier["losses"][-10:]), 4)}
+        print(f"starting from the weights of {init_from} (step {earlier['step']})", flush=True)
     if ckpt_path.is_file() and not fresh:
         ckpt = torch.load(ckpt_path, weights_only=False)
         if _comparable(ckpt["config"]) != _comparable(asdict(cfg)) or ckpt["data_sha256"] != data_hash(rows):
@@ -226,6 +254,7 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
         set_peft_model_state_dict(model, ckpt["lora"])
         optim.load_state_dict(ckpt["optimizer"])
         start, losses, spent = ckpt["step"], ckpt["losses"], ckpt["seconds"]
+        init_info = ckpt.get("init_from")
         print(f"resumed from {ckpt_path} at step {start}", flush=True)
 
     t1 = time.monotonic() - spent
@@ -246,6 +275,7 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
             work.mkdir(parents=True, exist_ok=True)
             tmp = work / "checkpoint.pt.tmp"
             torch.save({"config": asdict(cfg), "data_sha256": data_hash(rows), "step": step, "losses": losses,
+                        "init_from": init_info,
                         "seconds": elapsed, "lora": get_peft_model_state_dict(model),
                         "optimizer": optim.state_dict()}, tmp)
             tmp.replace(ckpt_path)
@@ -262,6 +292,7 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
         "lora_dropout": 0.0, "optimizer": "AdamW", "schedule": "linear warm-up, linear decay to 10%",
         "grad_clip": 1.0,
         "trainable_parameters": sum(p.numel() for p in params),
+        "init_from": init_info,
         "n_examples": len(encoded), "dropped_too_long": dropped,
         "data_sha256": data_hash(rows),
         "first_loss": losses[0], "final_loss": losses[-1],
@@ -323,6 +354,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--extra-data", type=Path, action="append", default=[],
                    help="more examples (jsonl in the same format, e.g. teacher replies from "
                         "localmem.adapters.teacher; rows with kept=false are skipped); up to half a run")
+    p.add_argument("--init-from", type=Path, help="continue from the LoRA weights of an earlier run's "
+                   "checkpoint.pt (same rank, modules, layers and operation); use another --seed and --work-dir")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--outtype", choices=["f16", "f32"], default="f16")
     p.add_argument("--no-export", action="store_true")
@@ -383,8 +416,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
     else:
+        if args.init_from is not None and not args.init_from.is_file():
+            print(f"error: --init-from: {args.init_from} not found", file=sys.stderr)
+            return 2
         training = train(cfg, rows, args.base_gguf, work, fresh=args.fresh, checkpoint_every=args.checkpoint_every,
-                         token_budget=args.token_budget)
+                         token_budget=args.token_budget, init_from=args.init_from)
     training["data"] = {"train_file": f"train/{args.operation}.jsonl", "train_file_sha256": sha256_file(train_file),
                         "card_sha256": sha256_file(card_file) if card_file.is_file() else None,
                         "extra_files": {f.name: sha256_file(f) for f in args.extra_data},

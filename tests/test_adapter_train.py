@@ -59,6 +59,16 @@ def test_extra_examples_make_up_at_most_half_a_run_and_skip_dropped_rows():
     assert tr.mix_examples(primary, [], 10, seed=3) == tr.select_examples(primary, 10, seed=3)
 
 
+def test_a_continuation_needs_the_same_lora_shape():
+    from dataclasses import asdict, replace
+
+    cfg = tr.TrainConfig(operation="extract")
+    earlier = asdict(replace(cfg, steps=120, seed=1, learning_rate=1e-3))  # schedule and sample may differ
+    assert tr.lora_shape_mismatch(earlier, cfg) is None
+    assert "rank 8 vs 16" in tr.lora_shape_mismatch({**earlier, "rank": 8}, cfg)
+    assert "operation 'update' vs 'extract'" in tr.lora_shape_mismatch({**earlier, "operation": "update"}, cfg)
+
+
 def test_batches_cover_every_example_once_per_epoch_with_similar_lengths():
     cfg = tr.TrainConfig(batch_size=4, steps=10, seed=5)
     lengths = [(i * 37) % 101 for i in range(40)]

@@ -27,7 +27,7 @@ from localmem.adapters.synth.conversation import SPLITS, Synthetic, make_convers
 from localmem.adapters.synth.examples import OPERATIONS, examples
 from localmem.eval.devset import eval_persona_names
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: mixed fact + question turns, moves that leave the old city
 DEFAULT_CARD = Path(__file__).resolve().parent / "data_card.json"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -82,6 +82,7 @@ class _Builder:
         self.texts: set[str] = set()
         self.used: set[str] = set()
         self.confidence: dict[str, float] = {}
+        self.aug = random.Random(0)  # make_conversation seeds it per conversation
         self.n = 0
 
     def ctx(self, day: date) -> Ctx:
@@ -163,12 +164,32 @@ def _user_turn(b: _Builder, c: Ctx, style: str, first_session: bool) -> tuple[st
         return chatter.style_text(c, chatter.empty(c).say, style), [], None
     if rng.random() < 0.15:  # a remark about someone else, mixed in: still nothing about the user
         pieces.insert(rng.randrange(len(pieces) + 1), chatter.other_person(c))
+    # v2: a move sometimes says the old city is left behind
+    pieces = [replace(p, say=p.say + b.aug.choice(LEFT_CITY).format(old=p.left)) if p.left and b.aug.random() < 0.4
+              else p for p in pieces]
     text = pieces[0].say
     for p in pieces[1:]:
         text += c.pick(chatter.CONNECTORS) + p.say
     text = c.pick(chatter.OPENERS) + text + c.pick(chatter.ENDINGS)
     drafts = [d for p in pieces for d in p.memories]
-    return chatter.style_text(c, text, style), drafts, None
+    return _mix_in(b.aug, chatter.style_text(c, text, style), drafts, style), drafts, None
+
+
+LEFT_CITY = (", so I don't live in {old} any more", " - no more {old} for me", ", I'm not in {old} anymore",
+             ". said goodbye to {old}", ", {old} is behind me now")
+MIXED_SHARE = 0.2  # fact turns that end with a question or small talk
+
+
+def _mix_in(aug: random.Random, text: str, drafts: list[Draft], style: str) -> str:
+    """Generator v2: a fact turn sometimes ends with a question or small talk, which must not make
+    the model drop the facts (the gold memories are unchanged). Drawn from ``aug``, a stream of its
+    own, like the "not in <old city> any more" of a move (a negation that must not become "User
+    lives in <old city>")."""
+    if drafts and aug.random() < MIXED_SHARE:
+        extra = aug.choice(chatter.QUESTIONS + chatter.SMALL_TALK)
+        extra = extra.lower() if style in ("lower", "typos") else extra[:1].upper() + extra[1:]
+        text = text.rstrip() + aug.choice((". ", "! ", " - ", ". btw ", ". oh and ", "\n")) + extra
+    return text
 
 
 def make_conversation(seed: int, index: int) -> Synthetic:
@@ -176,6 +197,7 @@ def make_conversation(seed: int, index: int) -> Synthetic:
     rng = random.Random(f"conv:{seed}:{index}")
     name = persona_name(seed, index)
     b = _Builder(rng, name)
+    b.aug = random.Random(f"aug:{seed}:{index}")
     style = rng.choice(chatter.STYLES)
     day = FIRST_DAY + timedelta(days=rng.randrange(0, 1200))
     sessions = []

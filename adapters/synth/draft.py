@@ -43,6 +43,7 @@ class Piece:
 
     say: str
     memories: list[Draft] = field(default_factory=list)
+    left: str | None = None  # a place this piece leaves behind (a move's old city)
 
 
 @dataclass

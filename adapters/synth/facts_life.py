@@ -57,6 +57,7 @@ def move(c: Ctx) -> Piece | None:
         return None
     new = c.fresh(P.CITIES, "city")
     phrase, when = c.past()
+    old = c.state["city"]
     c.state["city"] = new
     say = c.pick([f"big news, I moved to {new} {phrase}", f"we finally relocated to {new} {phrase}",
                   f"so I moved {phrase}, I'm in {new} now", f"update: living in {new} since {phrase}"])
@@ -64,7 +65,7 @@ def move(c: Ctx) -> Piece | None:
         Draft(f"User moved to {new} {at(when)}", "event", "location", 0.95, valid_from=when),
         Draft(f"User lives in {new}", "fact", "location", 0.95, decision="SUPERSEDE", target="city", key="city",
               valid_from=when, ask=("Which city do I live in?", new)),
-    ])
+    ], left=old)
 
 
 def home(c: Ctx) -> Piece:

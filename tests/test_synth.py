@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -124,6 +125,25 @@ def test_answer_examples_use_evidence_or_abstain(synthetic):
             if probe.answerable:
                 assert probe.answer.lower() in row["target"].lower()
                 assert s.conversation.memory(probe.evidence[0]).text in row["messages"][0]["content"]
+
+
+def test_fact_turns_sometimes_end_with_a_question_and_moves_leave_the_old_city(synthetic):
+    from localmem.adapters.synth import chatter
+    from localmem.adapters.synth.conversation import LEFT_CITY
+
+    tails = [q.lower() for q in chatter.QUESTIONS + chatter.SMALL_TALK]
+    patterns = [re.escape(p.lower()).replace(re.escape("{old}"), r"[a-z' -]+") for p in LEFT_CITY]
+    mixed = left = 0
+    for s in synthetic:
+        for turn in s.conversation.user_turns():
+            text = turn.content.lower()
+            if turn.gold and any(text.endswith(t) for t in tails):
+                mixed += 1
+            if any(re.search(p, text) for p in patterns):
+                left += 1
+                lives = [g for g in turn.gold if g.text.startswith("User lives in ")]
+                assert lives and all(g.decision is Decision.SUPERSEDE for g in lives), text
+    assert mixed >= 20 and left >= 3
 
 
 def test_general_requests_are_distinct_and_never_about_the_user():

@@ -144,6 +144,11 @@ def test_fact_turns_sometimes_end_with_a_question_and_moves_leave_the_old_city(s
                 lives = [g for g in turn.gold if g.text.startswith("User lives in ")]
                 assert lives and all(g.decision is Decision.SUPERSEDE for g in lives), text
     assert mixed >= 20 and left >= 3
+    # generator version 1 (the extract adapter's first run) has neither
+    v1 = [make_conversation(SEED, i, 1) for i in range(N)]
+    assert not any(re.search(p, t.content.lower()) for s in v1 for t in s.conversation.user_turns() for p in patterns)
+    assert [m.text for s in v1 for m in s.conversation.memories()] == \
+        [m.text for s in synthetic for m in s.conversation.memories()]  # same gold
 
 
 def test_general_requests_are_distinct_and_never_about_the_user():

@@ -31,9 +31,9 @@ GENERATOR_VERSION = 2  # 2: mixed fact + question turns, moves that leave the ol
 DEFAULT_CARD = Path(__file__).resolve().parent / "data_card.json"
 
 
-def default_data_dir(seed: int, n: int) -> Path:
+def default_data_dir(seed: int, n: int, version: int = GENERATOR_VERSION) -> Path:
     cache = os.environ.get("LOCALMEM_CACHE") or Path.home() / ".cache/localmem"
-    return Path(cache) / "memlora" / f"data-v{GENERATOR_VERSION}-s{seed}-n{n}"
+    return Path(cache) / "memlora" / f"data-v{version}-s{seed}-n{n}"
 
 
 def sha256_file(path: Path) -> str:
@@ -59,15 +59,15 @@ def load_conversations(data_dir: Path, split: str | None = None) -> list[Synthet
     return [Synthetic.from_json(r) for r in rows if split is None or r["split"] == split]
 
 
-def build(n: int, seed: int, out: Path) -> dict[str, Any]:
+def build(n: int, seed: int, out: Path, version: int = GENERATOR_VERSION) -> dict[str, Any]:
     """Generate ``n`` conversations and their examples into ``out``; return the data card."""
-    synthetic = [make_conversation(seed, i) for i in range(n)]
+    synthetic = [make_conversation(seed, i, version) for i in range(n)]
     refused = eval_persona_names()
     clash = refused & {s.conversation.persona.name for s in synthetic}
     if clash:  # make_conversation never picks them; this guards future changes
         raise RuntimeError(f"generated personas overlap the evaluation set: {sorted(clash)}")
     _write_jsonl(out / "conversations.jsonl", [s.to_json() for s in synthetic])
-    card: dict[str, Any] = {"generator_version": GENERATOR_VERSION, "seed": seed, "n_conversations": n,
+    card: dict[str, Any] = {"generator_version": version, "seed": seed, "n_conversations": n,
                             "splits": {}, "files": {}}
     for split in SPLITS:
         part = [s for s in synthetic if s.split == split]
@@ -98,10 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=1500, help="number of conversations (one persona each)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, help="output directory (default: under $LOCALMEM_CACHE/memlora)")
+    p.add_argument("--generator-version", type=int, choices=(1, 2), default=GENERATOR_VERSION,
+                   help="1 reproduces the data of the extract adapter's first run")
     p.add_argument("--card", type=Path, default=DEFAULT_CARD, help="where to copy the data card")
     args = p.parse_args(argv)
-    out = args.out or default_data_dir(args.seed, args.n)
-    card = build(args.n, args.seed, out)
+    out = args.out or default_data_dir(args.seed, args.n, args.generator_version)
+    card = build(args.n, args.seed, out, args.generator_version)
     card_out = {**card, "data_dir": str(out).replace(str(Path.home()), "~")}
     args.card.write_text(json.dumps(card_out, indent=2) + "\n")
     for split, info in card["splits"].items():

@@ -82,7 +82,7 @@ class _Builder:
         self.texts: set[str] = set()
         self.used: set[str] = set()
         self.confidence: dict[str, float] = {}
-        self.aug = random.Random(0)  # make_conversation seeds it per conversation
+        self.aug: random.Random | None = None  # generator v2's own stream (make_conversation seeds it)
         self.n = 0
 
     def ctx(self, day: date) -> Ctx:
@@ -165,14 +165,16 @@ def _user_turn(b: _Builder, c: Ctx, style: str, first_session: bool) -> tuple[st
     if rng.random() < 0.15:  # a remark about someone else, mixed in: still nothing about the user
         pieces.insert(rng.randrange(len(pieces) + 1), chatter.other_person(c))
     # v2: a move sometimes says the old city is left behind
-    pieces = [replace(p, say=p.say + b.aug.choice(LEFT_CITY).format(old=p.left)) if p.left and b.aug.random() < 0.4
-              else p for p in pieces]
+    if b.aug is not None:
+        pieces = [replace(p, say=p.say + b.aug.choice(LEFT_CITY).format(old=p.left))
+                  if p.left and b.aug.random() < 0.4 else p for p in pieces]
     text = pieces[0].say
     for p in pieces[1:]:
         text += c.pick(chatter.CONNECTORS) + p.say
     text = c.pick(chatter.OPENERS) + text + c.pick(chatter.ENDINGS)
     drafts = [d for p in pieces for d in p.memories]
-    return _mix_in(b.aug, chatter.style_text(c, text, style), drafts, style), drafts, None
+    text = chatter.style_text(c, text, style)
+    return (_mix_in(b.aug, text, drafts, style) if b.aug is not None else text), drafts, None
 
 
 LEFT_CITY = (", so I don't live in {old} any more", " - no more {old} for me", ", I'm not in {old} anymore",
@@ -192,12 +194,13 @@ def _mix_in(aug: random.Random, text: str, drafts: list[Draft], style: str) -> s
     return text
 
 
-def make_conversation(seed: int, index: int) -> Synthetic:
-    """The ``index``-th synthetic conversation of ``seed`` (deterministic)."""
+def make_conversation(seed: int, index: int, version: int = 2) -> Synthetic:
+    """The ``index``-th synthetic conversation of ``seed`` (deterministic) as generator ``version``
+    makes it (1: without the mixed-in questions and left-behind cities of 2)."""
     rng = random.Random(f"conv:{seed}:{index}")
     name = persona_name(seed, index)
     b = _Builder(rng, name)
-    b.aug = random.Random(f"aug:{seed}:{index}")
+    b.aug = random.Random(f"aug:{seed}:{index}") if version >= 2 else None
     style = rng.choice(chatter.STYLES)
     day = FIRST_DAY + timedelta(days=rng.randrange(0, 1200))
     sessions = []

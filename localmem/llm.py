@@ -190,10 +190,8 @@ class Runtime:
         budget = self.load_settings.prompt_cache_mb << 20
         if not budget:
             return
-        from llama_cpp import LlamaRAMCache
-
         if key not in self._prompt_caches:
-            self._prompt_caches[key] = LlamaRAMCache(capacity_bytes=budget)
+            self._prompt_caches[key] = compact_ram_cache(budget)
         self._llama.set_cache(self._prompt_caches[key])
 
     def close(self) -> None:
@@ -301,6 +299,24 @@ class Runtime:
         text = "".join(chunks)
         assert chunks.result is not None
         return chunks.result.model_copy(update={"text": text})
+
+
+def compact_ram_cache(capacity_bytes: int) -> Any:
+    """llama-cpp-python's ``LlamaRAMCache`` whose entries drop the logits buffer.
+
+    ``Llama.save_state`` copies the whole logits buffer (n_batch x n_vocab floats: 311 MB for
+    Qwen2.5's 151,936-token vocabulary at n_batch 512) into every cached state, outside the cache's
+    byte budget, which counts only the KV state: a benchmark process grew to 14 GB. A restored state
+    is always re-evaluated for at least its last token before sampling (``_requires_eval``), so the
+    stored logits are never read; one row is kept (``load_state`` broadcasts it)."""
+    from llama_cpp import LlamaRAMCache
+
+    class CompactRAMCache(LlamaRAMCache):
+        def __setitem__(self, key: Any, value: Any) -> None:
+            value.scores = value.scores[-1:].copy()
+            super().__setitem__(key, value)
+
+    return CompactRAMCache(capacity_bytes=capacity_bytes)
 
 
 def _validate_messages(messages: list[Message]) -> None:

@@ -146,6 +146,10 @@ def test_each_adapter_keeps_its_own_prompt_states(runtime: Runtime):
         fresh.close()
     assert tuned_again.text == reference.text
     assert tuned_first.stats.adapter == "test-tiny"
+    # cached states carry no logits buffer (llama-cpp-python copies n_batch x n_vocab floats, 311 MB
+    # here, into every state outside the cache's budget): one row each
+    states = [st for cache in runtime._prompt_caches.values() for st in cache.cache_state.values()]
+    assert len(states) >= 3 and all(st.scores.shape[0] == 1 for st in states)
 
 
 def test_adapter_scale_zero_equals_base(runtime: Runtime):

@@ -63,8 +63,9 @@ def test_registry_maps_operations_to_shipped_adapters():
 
 
 @pytest.mark.llm
-@pytest.mark.xfail(strict=False, reason="the shipped extract adapter is the step-50 checkpoint of a 120-step "
-                   "run: it extracts well (dev F1 0.77) but still stores some small talk (dev FP 44%)")
+@pytest.mark.xfail(strict=False, reason="the extract adapter (dev F1 0.90, no small-talk turn with output on 8 "
+                   "dev conversations) still turns thanks into a preference: 'haha ok thanks, that's helpful' -> "
+                   "'User likes helpful answers'")
 def test_extract_adapter_extracts_with_the_short_prompt():
     from localmem.llm import Runtime
     from localmem.ops import extract as extract_op

@@ -116,15 +116,10 @@ class Pipeline:
                at: datetime) -> tuple[MemoryEvent, Any]:
         hits = self.store.search(cand.text, user_scope, limit=NEIGHBOURS)
         # Memories extracted from these same messages are atomic siblings of the candidate, never an
-        # older state of it: only the exact-duplicate check sees them (a small model otherwise
-        # "supersedes" "User moved to Berlin" with "User lives in Berlin").
+        # older state of it: a SUPERSEDE aimed at one becomes an ADD (a small model "superseded"
+        # "User moved to Berlin" with "User lives in Berlin").
         said_now = set(source.message_ids)
-        siblings = [h for h in hits if said_now & set(h.source.message_ids)]
-        key = update_op.normalise(cand.text)
-        twin = next((h for h in siblings if update_op.normalise(h.text) == key), None)
-        if twin is not None:
-            return MemoryEvent(event=EventType.NONE, memory=twin), None
-        hits = [h for h in hits if h not in siblings]
+        siblings = {h.id for h in hits if said_now & set(h.source.message_ids)}
         neighbours = [update_op.Neighbour(
             memory_id=h.id, text=h.text,
             date=(h.valid_from or h.created_at).date().isoformat(),
@@ -133,9 +128,13 @@ class Pipeline:
         s = self.settings
         resolved, call = update_op.decide(self.runtime, cand.text, neighbours, adapter=s.update_adapter,
                                           prompt=s.prompt(s.update_adapter))
+        reason = resolved.reason
+        if resolved.event == "SUPERSEDE" and resolved.target_id in siblings:
+            resolved = resolved.model_copy(update={"event": "ADD", "target_id": None})
+            reason = "model answered SUPERSEDE of a memory extracted from the same message"
         new = NewMemory(text=resolved.text, kind=cand.kind, category=cand.category, confidence=cand.confidence,
                         source=source, valid_from=_parse_date(cand.valid_from),
-                        metadata={"decision": resolved.reason} if resolved.reason else {})
+                        metadata={"decision": reason} if reason else {})
         if resolved.event == "NONE" and resolved.target_id:
             return MemoryEvent(event=EventType.NONE, memory=self.store.get(resolved.target_id)), call
         if resolved.event == "UPDATE" and resolved.target_id:

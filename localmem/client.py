@@ -156,16 +156,11 @@ def remote_for(db: str | Path | None = None) -> RemoteMemory | None:
     """A ``RemoteMemory`` when a daemon answers on the default socket and serves ``db`` (the
     default store when None); None otherwise or when ``$LOCALMEM_NO_DAEMON`` is set (the CLI then
     works in-process)."""
-    import os
+    from localmem.paths import daemon_may_serve, default_db_path, default_socket
 
-    from localmem.paths import default_db_path
-    from localmem.server.lifecycle import default_socket
-
-    if os.environ.get("LOCALMEM_NO_DAEMON"):
+    if not daemon_may_serve():
         return None
     sock = default_socket()
-    if not sock.exists():
-        return None
     try:
         health = Client(sock, timeout=5.0).request("GET", "/health")
     except (DaemonUnavailable, OSError, RemoteError):

@@ -58,7 +58,7 @@ def _rules(today: date) -> list[tuple[re.Pattern[str], object]]:
     monday = today - timedelta(days=today.weekday())
     return [
         (re.compile(r"\bthe day before yesterday\b", re.I), lambda m: (today - timedelta(days=2)).isoformat()),
-        (re.compile(r"\bday after tomorrow\b", re.I), lambda m: (today + timedelta(days=2)).isoformat()),
+        (re.compile(r"\b(?:the )?day after tomorrow\b", re.I), lambda m: (today + timedelta(days=2)).isoformat()),
         (re.compile(r"\byesterday\b", re.I), lambda m: (today - timedelta(days=1)).isoformat()),
         (re.compile(r"\btoday\b|\btonight\b|\bthis morning\b|\bthis evening\b", re.I), lambda m: today.isoformat()),
         (re.compile(r"\btomorrow\b", re.I), lambda m: (today + timedelta(days=1)).isoformat()),

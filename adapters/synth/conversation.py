@@ -7,6 +7,7 @@ they are unique across indexes, and the evaluation set's persona names are refus
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import random
@@ -82,11 +83,14 @@ class _Builder:
         self.texts: set[str] = set()
         self.used: set[str] = set()
         self.confidence: dict[str, float] = {}
+        self.version = 3
+        self.turn_changes: set[str] = set()  # subjects changed by the turn being written
+        self.legacy_dates = False  # generators 1 and 2 (see Ctx.legacy_dates)
         self.aug: random.Random | None = None  # generator v2's own stream (make_conversation seeds it)
         self.n = 0
 
     def ctx(self, day: date) -> Ctx:
-        return Ctx(self.rng, day, self.state, self.first)
+        return Ctx(self.rng, day, self.state, self.first, legacy_dates=self.legacy_dates)
 
     def _intro(self, c: Ctx) -> Piece | None:
         for _ in range(6):
@@ -102,9 +106,16 @@ class _Builder:
 
     def _change(self, c: Ctx) -> Piece | None:
         for fn in self.rng.sample(CHANGES, len(CHANGES)):
+            saved = copy.deepcopy(self.state) if self.version >= 3 else None
             piece = fn(c)
-            if piece is not None and all(d.target is None or d.target in self.key_to_id for d in piece.memories):
+            targets = {d.target for d in piece.memories if d.target} if piece is not None else set()
+            if piece is not None and all(t in self.key_to_id for t in targets) and not (
+                    self.version >= 3 and targets & self.turn_changes):  # v3: one change per subject per turn
+                self.turn_changes |= targets
                 return piece
+            if saved is not None:  # v3: a rejected change leaves no trace (v1/v2 kept e.g. its new city)
+                self.state.clear()
+                self.state.update(saved)
         return None
 
     def _repeat(self, c: Ctx) -> Piece | None:
@@ -114,6 +125,15 @@ class _Builder:
         mid, d = c.pick(options)
         return Piece(d.repeat_say, [Draft(d.repeat_text, d.kind, d.category, d.confidence,  # type: ignore[arg-type]
                                           decision="NONE", target="id:" + mid)])
+
+    def without_stale_repeats(self, pieces: list[Piece]) -> list[Piece]:
+        """v3: drop a repeat of a memory that another piece of the same turn changes ("I moved to
+        Belfast ... still in Rotterdam, yes"): v1/v2 kept both, and labelled the repeat as new."""
+        changed = {d.target for p in pieces for d in p.memories
+                   if d.decision in ("UPDATE", "SUPERSEDE") and d.target and not d.target.startswith("id:")}
+        holders = {self.key_to_id[k] for k in changed if k in self.key_to_id}
+        return [p for p in pieces if not any(d.decision == "NONE" and d.target and d.target[3:] in holders
+                                             for d in p.memories)]
 
     def piece(self, c: Ctx, first_session: bool) -> Piece | None:
         roll = self.rng.random()
@@ -159,7 +179,10 @@ def _user_turn(b: _Builder, c: Ctx, style: str, first_session: bool) -> tuple[st
     if rng.random() < (0.12 if first_session else 0.22):
         return chatter.style_text(c, chatter.empty(c).say, style), [], None
     n = rng.choice((1, 1, 2, 2, 2, 3))
+    b.turn_changes = set()
     pieces = [p for p in (b.piece(c, first_session) for _ in range(n)) if p is not None]
+    if b.version >= 3:
+        pieces = b.without_stale_repeats(pieces)
     if not pieces:
         return chatter.style_text(c, chatter.empty(c).say, style), [], None
     if rng.random() < 0.15:  # a remark about someone else, mixed in: still nothing about the user
@@ -194,13 +217,15 @@ def _mix_in(aug: random.Random, text: str, drafts: list[Draft], style: str) -> s
     return text
 
 
-def make_conversation(seed: int, index: int, version: int = 2) -> Synthetic:
+def make_conversation(seed: int, index: int, version: int = 3) -> Synthetic:
     """The ``index``-th synthetic conversation of ``seed`` (deterministic) as generator ``version``
-    makes it (1: without the mixed-in questions and left-behind cities of 2)."""
+    makes it (1: without the mixed-in questions and left-behind cities of 2; 1 and 2: with the
+    wrong gold date of "the day after tomorrow" that 3 fixes)."""
     rng = random.Random(f"conv:{seed}:{index}")
     name = persona_name(seed, index)
     b = _Builder(rng, name)
     b.aug = random.Random(f"aug:{seed}:{index}") if version >= 2 else None
+    b.version, b.legacy_dates = version, version < 3
     style = rng.choice(chatter.STYLES)
     day = FIRST_DAY + timedelta(days=rng.randrange(0, 1200))
     sessions = []

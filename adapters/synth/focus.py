@@ -1,0 +1,78 @@
+"""Training examples of the extract adapter's known failure modes, for oversampling in a continuation.
+
+    python -m localmem.adapters.synth.focus            # -> <data dir>/focus/extract.jsonl
+    python -m localmem.adapters.train --operation extract --extra-data <that file> --init-from ...
+
+End-to-end tests with hand-written turns showed where the shipped extract adapter goes wrong while its
+F1 on the synthetic dev split is high, because such turns are rare in a uniform sample:
+
+- ``move``: a turn that says the user moved. The gold holds the move event *and* "User lives in
+  <new city>" (the fact the update step supersedes the old city with); the adapter wrote the event only,
+  and with "so I don't live in <old> any more" it wrote "User lives in <old>".
+- ``thanks``: a thank-you with nothing about the user ("haha ok thanks, that's helpful"), which must
+  yield nothing; the adapter turned it into "User likes helpful answers".
+
+The rows are the training split's own examples (no new labels); ``train.py --extra-data`` makes them
+up to half of a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from localmem.adapters.synth.build import _write_jsonl, default_data_dir, read_jsonl
+
+
+def new_user_text(row: dict[str, Any]) -> str:
+    """The user's new message of an extract example (the last ``user:`` line after ``NEW:``)."""
+    prompt = row["messages"][-1]["content"]
+    return prompt.split("NEW:\n", 1)[-1].rsplit("user: ", 1)[-1]
+
+
+def _gold(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return json.loads(row["target"])["memories"]
+
+
+def is_move(row: dict[str, Any]) -> bool:
+    gold = _gold(row)
+    return any(m["text"].startswith("User moved to ") for m in gold) and \
+        any(m["text"].startswith("User lives in ") for m in gold)
+
+
+def is_thanks(row: dict[str, Any]) -> bool:
+    text = new_user_text(row).lower()
+    return not _gold(row) and ("thank" in text or "thx" in text)
+
+
+SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"move": is_move, "thanks": is_thanks}
+
+
+def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows any of the named selectors picks, each once, in their original order."""
+    unknown = [k for k in kinds if k not in SELECTORS]
+    if unknown:
+        raise ValueError(f"unknown focus {unknown}; expected some of {sorted(SELECTORS)}")
+    return [r for r in rows if any(SELECTORS[k](r) for k in kinds)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m localmem.adapters.synth.focus", description=__doc__.split("\n")[0])
+    p.add_argument("--data-dir", type=Path, default=default_data_dir(7, 1500), help="output of synth.build")
+    p.add_argument("--kinds", default="move,thanks", help=f"comma-separated, of {sorted(SELECTORS)}")
+    p.add_argument("--out", type=Path, help="default: <data dir>/focus/extract.jsonl")
+    args = p.parse_args(argv)
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    rows = select(read_jsonl(args.data_dir / "train" / "extract.jsonl"), kinds)
+    out = args.out or args.data_dir / "focus" / "extract.jsonl"
+    _write_jsonl(out, rows)
+    counts = {k: sum(1 for r in rows if SELECTORS[k](r)) for k in kinds}
+    print(f"{len(rows)} examples {counts} -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -57,8 +57,12 @@ CACHE = Path("~/.cache/localmem/bench/adapters").expanduser()
 RESULTS = ROOT / "bench" / "results"
 
 
+SHIPPED = ADAPTERS_DIR / ADAPTER_SUBDIR
+adapter_dir = SHIPPED  # --adapters-dir: a candidate's export directory instead of the shipped adapters
+
+
 def adapter_file(op: str) -> Path:
-    return ADAPTERS_DIR / ADAPTER_SUBDIR / f"{op}.gguf"
+    return adapter_dir / f"{op}.gguf"
 
 
 def _sha(path: Path) -> str:
@@ -80,7 +84,7 @@ def version(config: str, op: str, card: str) -> str:
 def make_runtime(config: str, threads: int) -> Runtime:
     model, with_adapters = CONFIGS[config]
     spec = load_registry().get(model)
-    adapters = [AdapterSpec(name=op, path=Path(ADAPTER_SUBDIR) / f"{op}.gguf", operation=op)
+    adapters = [AdapterSpec(name=op, path=adapter_file(op), operation=op)
                 for op in OPS if with_adapters and adapter_file(op).is_file()]
     spec = spec.model_copy(update={"adapters": adapters})
     return Runtime(spec, n_threads=threads).load()
@@ -250,9 +254,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quality-conversations", type=int, default=12, help="first N for the slow 1.5B")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", type=Path, help="default: bench/results/adapters[-dev].json")
+    p.add_argument("--adapters-dir", type=Path, default=SHIPPED,
+                   help="where the 0.5b-adapters files are (e.g. a candidate exported with train.py --out-dir)")
     p.add_argument("--record-manifest", action="store_true",
                    help="store the 0.5b-adapters scores of this split in the adapters' manifest entries")
     args = p.parse_args(argv)
+    global adapter_dir
+    adapter_dir = args.adapters_dir
+    if args.record_manifest and adapter_dir.resolve() != SHIPPED.resolve():
+        p.error("--record-manifest records the shipped adapters' scores: drop --adapters-dir")
 
     if args.split == "devset":
         from localmem.eval.devset import DEFAULT_PATH, load_devset
@@ -287,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
            "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            "load_average_start": load_start, "load_average_end": os.getloadavg(),
            "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version()},
+           "adapters_dir": str(adapter_dir).replace(str(Path.home()), "~"),
            "adapters": {op: _sha(adapter_file(op)) for op in OPS if adapter_file(op).is_file()},
            "results": results}
     path = args.out or RESULTS / ("adapters.json" if args.split == "test" else f"adapters-{args.split}.json")

@@ -15,9 +15,10 @@ import click
 KINDS = ("fact", "preference", "event")
 
 
-def _open(ctx: click.Context, *, remote: bool = True):
+def _open(ctx: click.Context, *, remote: bool = True, query: str | None = None):
     """The daemon's ``RemoteMemory`` when one serves this store (unless ``$LOCALMEM_NO_DAEMON``),
-    else the store opened in this process."""
+    else the store opened in this process. ``query``: a text the command will embed, embedded in a
+    forked child while this process opens the store (``localmem.embed_prefetch``)."""
     from localmem.paths import daemon_may_serve
 
     if remote and daemon_may_serve():  # importing the HTTP client costs ~35 ms: only when a socket exists
@@ -26,10 +27,15 @@ def _open(ctx: click.Context, *, remote: bool = True):
         found = remote_for(ctx.obj["db"])
         if found is not None:
             return found
+    embedder = None
+    if query is not None:
+        from localmem.embed_prefetch import Prefetch
+
+        embedder = Prefetch(query).embedder()
     from localmem.memory import Memory
 
     # One-shot process: no in-memory vector cache (the sqlite-vec index answers without loading one).
-    return Memory(ctx.obj["db"], vector_cache=False)
+    return Memory(ctx.obj["db"], vector_cache=False, embedder=embedder)
 
 
 def _errors(fn):
@@ -153,7 +159,7 @@ def search(ctx, query, user_id, agent_id, session_id, limit, kind, category, sin
     """Search a user's memories (hybrid vector + full-text)."""
     filters = {"kind": list(kind) or None, "category": list(category) or None,
                "created_after": since, "created_before": until, "include_superseded": include_superseded}
-    with _open(ctx) as mem:
+    with _open(ctx, query=query if mode != "text" else None) as mem:
         results = mem.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id,
                              limit=limit, filters={k: v for k, v in filters.items() if v}, mode=mode)
         _note_unknown_user(mem, user_id, results)

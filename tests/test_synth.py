@@ -237,6 +237,8 @@ def test_focus_selects_moves_and_thanks_from_the_training_split(tmp_path: Path):
     for r in thanks:
         assert json.loads(r["target"])["memories"] == []
         assert "thank" in focus.new_user_text(r).lower() or "thx" in focus.new_user_text(r).lower()
+    more = focus.select(rows, ["move+"])
+    assert more and all(r in moves and len(json.loads(r["target"])["memories"]) > 2 for r in more)
     both = focus.select(rows, ["move", "thanks"])
     assert len(both) == len(moves) + len(thanks) and all(r in rows for r in both)
     out = tmp_path / "focus.jsonl"

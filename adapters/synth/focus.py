@@ -43,12 +43,19 @@ def is_move(row: dict[str, Any]) -> bool:
         any(m["text"].startswith("User lives in ") for m in gold)
 
 
+def is_move_and_more(row: dict[str, Any]) -> bool:
+    """A move said together with other facts: all of them must come out (a run on ``move`` alone
+    learned to stop after the move event and the new city)."""
+    return is_move(row) and len(_gold(row)) > 2
+
+
 def is_thanks(row: dict[str, Any]) -> bool:
     text = new_user_text(row).lower()
     return not _gold(row) and ("thank" in text or "thx" in text)
 
 
-SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"move": is_move, "thanks": is_thanks}
+SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"move": is_move, "move+": is_move_and_more,
+                                                          "thanks": is_thanks}
 
 
 def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str]) -> list[dict[str, Any]]:

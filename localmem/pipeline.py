@@ -116,8 +116,10 @@ class Pipeline:
                at: datetime) -> tuple[MemoryEvent, Any]:
         hits = self.store.search(cand.text, user_scope, limit=NEIGHBOURS)
         # Memories extracted from these same messages are atomic siblings of the candidate, never an
-        # older state of it: a SUPERSEDE aimed at one becomes an ADD (a small model "superseded"
-        # "User moved to Berlin" with "User lives in Berlin").
+        # older state of it: they are not shown to the model (the update adapter never saw such
+        # neighbours in training, and answered "User lives in Berlin" SUPERSEDES the sibling "User
+        # moved to Berlin" instead of the old "User lives in Lyon"), but an exact repeat of one is
+        # still a NONE.
         said_now = set(source.message_ids)
         siblings = {h.id for h in hits if said_now & set(h.source.message_ids)}
         neighbours = [update_op.Neighbour(
@@ -127,11 +129,8 @@ class Pipeline:
         ) for h in hits]
         s = self.settings
         resolved, call = update_op.decide(self.runtime, cand.text, neighbours, adapter=s.update_adapter,
-                                          prompt=s.prompt(s.update_adapter))
+                                          prompt=s.prompt(s.update_adapter), hidden=siblings)
         reason = resolved.reason
-        if resolved.event == "SUPERSEDE" and resolved.target_id in siblings:
-            resolved = resolved.model_copy(update={"event": "ADD", "target_id": None})
-            reason = "model answered SUPERSEDE of a memory extracted from the same message"
         new = NewMemory(text=resolved.text, kind=cand.kind, category=cand.category, confidence=cand.confidence,
                         source=source, valid_from=_parse_date(cand.valid_from),
                         metadata={"decision": reason} if reason else {})

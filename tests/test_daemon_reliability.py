@@ -154,16 +154,20 @@ def test_idle_daemon_consolidates_on_its_own(tmp_path):
 def test_killed_between_storing_a_memory_and_marking_the_message_extracted(tmp_path):
     """The worst moment: the first memory of a two-fact message is committed, the second is being
     decided, the message is still pending. After a restart it takes effect once: no duplicate."""
-    d = Daemon(tmp_path / "h", args=["--scripted-kill-at-update", "1"])
+    d = Daemon(tmp_path / "h", args=["--scripted-kill-at-update", "2"])
     d.start()
     client = Client(d.socket)
+    # an earlier memory for both candidates to be decided against (memories extracted from the same
+    # messages are not shown to the update step, so without it no decision would reach the model)
+    client.request("POST", "/v1/memories", {"messages": "I have a vegetable garden", "user_id": "zoe", "wait": True})
     msg = [{"role": "user", "content": "I grow tomatoes in my garden"},
            {"role": "user", "content": "I grow tomatoes and basil in my garden"}]
     job = client.request("POST", "/v1/memories", {"messages": msg, "user_id": "zoe", "wait": False})["job"]["id"]
     d.proc.wait()  # the scripted model killed the server on the second candidate's update decision
     assert d.proc.returncode == -9
     with Memory(d.db) as mem:
-        assert [m.text for m in mem.get_all(user_id="zoe")] == ["User said: I grow tomatoes in my garden"]
+        assert sorted(m.text for m in mem.get_all(user_id="zoe")) == [
+            "User said: I grow tomatoes in my garden", "User said: I have a vegetable garden"]
         assert len(mem.store.pending_messages(user_id="zoe")) == 2
     d2 = Daemon(d.home, runtime_dir=d.runtime_dir, db=d.db).start()
     c2 = Client(d2.socket)
@@ -174,7 +178,8 @@ def test_killed_between_storing_a_memory_and_marking_the_message_extracted(tmp_p
     assert d2.stop() == 0
     with Memory(d.db) as mem:
         assert sorted(m.text for m in mem.get_all(user_id="zoe")) == [
-            "User said: I grow tomatoes and basil in my garden", "User said: I grow tomatoes in my garden"]
+            "User said: I grow tomatoes and basil in my garden", "User said: I grow tomatoes in my garden",
+            "User said: I have a vegetable garden"]
         assert mem.store.pending_messages(user_id="zoe") == []
 
 

@@ -18,7 +18,7 @@ correction may drop it). A failed check adds the candidate instead.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -132,14 +132,17 @@ def resolve(decision: UpdateDecision, candidate: str, neighbours: Sequence[Neigh
 
 def decide(runtime: Runtime, candidate: str, neighbours: Sequence[Neighbour], *, min_similarity: float = 0.35,
            adapter: str | None = None, prompt: Literal["full", "short"] = "full", retries: int = 1,
-           **sampling: Any) -> tuple[Resolved, JsonResult[UpdateDecision] | None]:
-    """Decide without the model where the answer is certain; otherwise ask it and map ids back."""
+           hidden: Collection[str] = (), **sampling: Any) -> tuple[Resolved, JsonResult[UpdateDecision] | None]:
+    """Decide without the model where the answer is certain; otherwise ask it and map ids back.
+
+    ``hidden``: ids of neighbours that count as exact duplicates but are never shown to the model
+    (the pipeline's memories extracted from the same messages: never an older state of the candidate)."""
     key = normalise(candidate)
     for n in neighbours:
         if normalise(n.text) == key:
             return Resolved(event="NONE", target_id=n.memory_id, text=n.text, reason="exact duplicate",
                             used_model=False), None
-    close = [n for n in neighbours if n.similarity >= min_similarity]
+    close = [n for n in neighbours if n.similarity >= min_similarity and n.memory_id not in hidden]
     if not close:
         return Resolved(event="ADD", text=candidate, reason="no similar memory", used_model=False), None
     params = {"temperature": 0.0, "max_tokens": 120, **sampling}

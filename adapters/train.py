@@ -245,7 +245,8 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
         set_peft_model_state_dict(model, earlier["lora"])
         init_info = {"checkpoint_sha256": sha256_file(init_from), "step": earlier["step"],
                      "data_sha256": earlier["data_sha256"], "config": earlier["config"],
-                     "final_loss_avg10": round(sum(earlier["losses"][-10:]) / len(earlier["losses"][-10:]), 4)}
+                     "final_loss_avg10": round(sum(earlier["losses"][-10:]) / len(earlier["losses"][-10:]), 4),
+                     "init_from": earlier.get("init_from")}  # the whole chain of continued runs
         print(f"starting from the weights of {init_from} (step {earlier['step']})", flush=True)
     if ckpt_path.is_file() and not fresh:
         ckpt = torch.load(ckpt_path, weights_only=False)

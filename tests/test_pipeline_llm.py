@@ -64,8 +64,6 @@ def test_facts_repeat_and_small_talk(mem: Memory):
     assert not mem.store.pending_messages(user_id="ana")
 
 
-@pytest.mark.xfail(strict=False, reason="the 0.5B base sometimes drops the resolved date it is shown "
-                   "(seen in CI after the prompt-state cache landed); issue 6's extract adapter is the fix")
 def test_relative_dates_are_resolved(mem: Memory):
     mem.add("Last Tuesday I ran my first marathon in Lyon!", user_id="ana", timestamp=DAY1)
     items = mem.get_all(user_id="ana")
@@ -89,10 +87,6 @@ def test_change_supersedes_with_history(mem: Memory):
             assert "SUPERSEDE" in [h.action.value for h in mem.history(m.id)]
 
 
-@pytest.mark.xfail(strict=False, reason="known gap of the shipped extract adapter: for 'I moved to Berlin last "
-                   "month, so I don't live in Lyon any more' it writes only the move event and 'User lives in Lyon' "
-                   "(the negation lost), so there is no 'lives in Berlin' to supersede with; the update adapter "
-                   "itself supersedes (test_memory_adapters.py::test_update_adapter_decides_with_the_short_prompt)")
 def test_the_update_adapter_supersedes_a_changed_fact(mem: Memory, runtime: Runtime):
     """With the distilled update adapter (models.toml maps ``update`` to it), a change over time is a
     SUPERSEDE: the old memory gets valid_to and superseded_by, and both versions stay on record."""
@@ -110,6 +104,32 @@ def test_the_update_adapter_supersedes_a_changed_fact(mem: Memory, runtime: Runt
     assert old[0].valid_to is not None and old[0].superseded_by
     assert [h.action.value for h in mem.history(old[0].id)][-1] == "SUPERSEDE"
     assert old[0].text not in texts(mem)  # the old version is no longer active
+
+
+def test_a_conversation_ends_with_the_right_memories(mem: Memory, runtime: Runtime):
+    """The pipeline issue's end-to-end case in one conversation: facts, idle chat, a change over time
+    and a repeat end with the changed fact superseded (with history) and nothing duplicated."""
+    if not any(a.operation == "update" for a in runtime.spec.adapters):
+        pytest.skip("no update adapter is mapped in models.toml")
+    at = DAY1
+    mem.add("Hi! My cat is called Miso and I live in Lyon.", user_id="ana", timestamp=at)
+    joined = " ".join(texts(mem))
+    assert "Miso" in joined and "Lyon" in joined, texts(mem)
+    before = texts(mem)
+    assert mem.add("haha ok thanks, that's helpful", user_id="ana", timestamp=at.replace(minute=5)) == []
+    assert texts(mem) == before
+    events = mem.add("I moved to Berlin last month, so I don't live in Lyon any more.", user_id="ana",
+                     timestamp=DAY2)
+    assert any(e.event == EventType.SUPERSEDE and "Berlin" in e.memory.text for e in events), \
+        [(e.event.value, e.memory.text) for e in events]
+    mem.add("My cat is called Miso, by the way.", user_id="ana", timestamp=DAY2.replace(minute=5))
+    active = texts(mem)
+    assert sum("Miso" in t for t in active) == 1, active
+    assert any("Berlin" in t for t in active) and not any("Lyon" in t and "moved" not in t for t in active), active
+    lyon = [m for m in mem.get_all(user_id="ana", include_superseded=True)
+            if m.status == Status.SUPERSEDED and "Lyon" in m.text]
+    assert lyon and lyon[0].valid_to is not None and lyon[0].superseded_by
+    assert [h.action.value for h in mem.history(lyon[0].id)] == ["ADD", "SUPERSEDE"]
 
 
 def test_malformed_output_is_parked_on_the_real_path(mem: Memory):

@@ -280,3 +280,22 @@ def test_generator_3_gold_is_consistent_within_a_turn(synthetic):
     assert any(sum(g.text.startswith("User moved to ") for g in t.gold) > 1
                for c in v2 for t in c.conversation.user_turns())  # what v3 fixes (v2 stays reproducible)
 
+
+
+def test_generator_4_has_many_more_distinct_turns_with_nothing_to_remember():
+    """v1-v3 drew idle turns from 42 fixed sentences; the extract adapter then turned unseen ones with
+    content words ("ugh, rain all morning", "what's the Spanish word for ...") into memories."""
+    def idle(version: int) -> list[str]:
+        return [t.content.lower() for i in range(200) for t in make_conversation(SEED, i, version).conversation.user_turns()
+                if not t.gold]
+
+    v3, v4 = idle(3), idle(4)
+    assert len(set(v4)) > 1.4 * len(set(v3))
+    assert any("word for" in t or "how do you say" in t for t in v4)
+    assert any(re.search(r"\d+% of", t) for t in v4)
+    from localmem.adapters.synth import chatter
+    import random
+
+    rng = random.Random(5)
+    samples = {chatter.everyday(rng) for _ in range(400)}
+    assert len(samples) > 250 and not any(s.lower().startswith(("i ", "i'm", "my name")) for s in samples)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 from localmem.adapters.synth import pools as P
@@ -39,7 +40,55 @@ def other_person(c: Ctx) -> Piece:
     return Piece(say, [])
 
 
+# Generator v4: everyday turns with content words, numbers and names that are still nothing to
+# remember (the v1-v3 pools above are 42 fixed sentences; on hand-written conversations the extract
+# adapter turned such turns into memories: "ugh, rain all morning" -> "User dislikes rain").
+_PRODUCTS = ("winter coat", "pair of running shoes", "laptop bag", "rice cooker", "desk chair", "phone case",
+             "kettle", "backpack", "pair of headphones", "standing desk", "air fryer", "umbrella")
+_WORDS = ("mittens", "the bill please", "good luck", "see you tomorrow", "umbrella", "cheers", "excuse me",
+          "I'm lost", "how much is it", "happy birthday", "the train station", "a table for two")
+_WEATHER = ("rain", "drizzle", "wind", "fog", "snow", "grey skies", "hail", "heat")
+_DAYPARTS = ("morning", "day", "afternoon", "week", "night")
+_HOLIDAYS = ("christmas", "new year", "easter", "eid", "diwali", "halloween", "lunar new year", "holidays")
+_CHORES = ("taxes", "laundry", "ironing", "expense report", "spring cleaning", "meal prep", "inbox")
+_NICKS = ("buddy", "mate", "friend", "chief", "boss", "beta", "pal", "legend")
+_BRANDS = ("Canon", "Nikon", "Apple", "Lego", "Ikea", "Nintendo", "Tesla", "Dyson")
+_FIXES = ("get over jet lag", "fall asleep", "stop hiccups", "warm up cold hands", "get rid of a headache",
+          "unclog a sink", "remove a stripped screw", "cool down a hot room")
+
+
+def everyday(rng: random.Random) -> str:
+    """A v4 turn with nothing to remember about the user, drawn from ``rng``."""
+    pick = lambda seq: seq[rng.randrange(len(seq))]  # noqa: E731
+    cur, n = pick(P.CURRENCIES), rng.choice((5, 10, 12, 15, 20, 25))
+    forms = (
+        lambda: f"what's the {pick(P.LANGUAGES)} word for '{pick(_WORDS)}'?",
+        lambda: f"how do you say '{pick(_WORDS)}' in {pick(P.LANGUAGES)}?",
+        lambda: f"how much is {n}% of {cur}{rng.randrange(120, 990)}?",
+        lambda: f"how much would a {n}% deposit on a {cur}{rng.randrange(150, 650)}k house be?",
+        lambda: f"can you recommend a {pick(_PRODUCTS)} under {cur}{rng.choice((50, 80, 100, 150, 200, 300))}?",
+        lambda: f"what should I look for in a {pick(_PRODUCTS)}?",
+        lambda: f"ugh, {pick(_WEATHER)} all {pick(_DAYPARTS)}",
+        lambda: f"so much {pick(_WEATHER)} today, unreal",
+        lambda: f"{rng.randrange(2, 30)} days to go!!",
+        lambda: f"happy {pick(_HOLIDAYS)} in advance!",
+        lambda: f"doing the {pick(_CHORES)} tonight, living the dream",
+        lambda: f"it worked! thank you {pick(_NICKS)}",
+        lambda: f"thanks {pick(_NICKS)}, that fixed it",
+        lambda: f"any idea how to {pick(_FIXES)} faster?",
+        lambda: f"my {pick(P.OTHERS)} {pick(P.PERSON_NAMES)} swears by {pick(_BRANDS)}, she's such a fan",
+        lambda: f"{pick(P.PERSON_NAMES)} at work keeps talking about {pick(P.PLACES)}",
+        lambda: f"is {pick(P.PLACES)} nice in {pick(('spring', 'summer', 'autumn', 'winter'))}?",
+        lambda: f"what's a good {pick(P.CUISINES)} dish to try first?",
+        lambda: f"how long does it take to fly to {pick(P.PLACES)}?",
+        lambda: f"who won the {pick(('match', 'game', 'final', 'race'))} last night?",
+    )
+    return pick(forms)()
+
+
 def empty(c: Ctx) -> Piece:
+    if c.version >= 4 and c.rng.random() < 0.6:
+        return Piece(everyday(c.rng))
     roll = c.rng.random()
     if roll < 0.4:
         return Piece(c.pick(SMALL_TALK))

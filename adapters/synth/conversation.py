@@ -83,14 +83,14 @@ class _Builder:
         self.texts: set[str] = set()
         self.used: set[str] = set()
         self.confidence: dict[str, float] = {}
-        self.version = 3
+        self.version = 4
         self.turn_changes: set[str] = set()  # subjects changed by the turn being written
         self.legacy_dates = False  # generators 1 and 2 (see Ctx.legacy_dates)
         self.aug: random.Random | None = None  # generator v2's own stream (make_conversation seeds it)
         self.n = 0
 
     def ctx(self, day: date) -> Ctx:
-        return Ctx(self.rng, day, self.state, self.first, legacy_dates=self.legacy_dates)
+        return Ctx(self.rng, day, self.state, self.first, legacy_dates=self.legacy_dates, version=self.version)
 
     def _intro(self, c: Ctx) -> Piece | None:
         for _ in range(6):
@@ -197,7 +197,7 @@ def _user_turn(b: _Builder, c: Ctx, style: str, first_session: bool) -> tuple[st
     text = c.pick(chatter.OPENERS) + text + c.pick(chatter.ENDINGS)
     drafts = [d for p in pieces for d in p.memories]
     text = chatter.style_text(c, text, style)
-    return (_mix_in(b.aug, text, drafts, style) if b.aug is not None else text), drafts, None
+    return (_mix_in(b.aug, text, drafts, style, b.version) if b.aug is not None else text), drafts, None
 
 
 LEFT_CITY = (", so I don't live in {old} any more", " - no more {old} for me", ", I'm not in {old} anymore",
@@ -205,22 +205,25 @@ LEFT_CITY = (", so I don't live in {old} any more", " - no more {old} for me", "
 MIXED_SHARE = 0.2  # fact turns that end with a question or small talk
 
 
-def _mix_in(aug: random.Random, text: str, drafts: list[Draft], style: str) -> str:
+def _mix_in(aug: random.Random, text: str, drafts: list[Draft], style: str, version: int) -> str:
     """Generator v2: a fact turn sometimes ends with a question or small talk, which must not make
     the model drop the facts (the gold memories are unchanged). Drawn from ``aug``, a stream of its
     own, like the "not in <old city> any more" of a move (a negation that must not become "User
     lives in <old city>")."""
     if drafts and aug.random() < MIXED_SHARE:
         extra = aug.choice(chatter.QUESTIONS + chatter.SMALL_TALK)
+        if version >= 4 and aug.random() < 0.5:
+            extra = chatter.everyday(aug)
         extra = extra.lower() if style in ("lower", "typos") else extra[:1].upper() + extra[1:]
         text = text.rstrip() + aug.choice((". ", "! ", " - ", ". btw ", ". oh and ", "\n")) + extra
     return text
 
 
-def make_conversation(seed: int, index: int, version: int = 3) -> Synthetic:
+def make_conversation(seed: int, index: int, version: int = 4) -> Synthetic:
     """The ``index``-th synthetic conversation of ``seed`` (deterministic) as generator ``version``
     makes it (1: without the mixed-in questions and left-behind cities of 2; 1 and 2: with the
-    wrong gold date of "the day after tomorrow" that 3 fixes)."""
+    wrong gold date of "the day after tomorrow" that 3 fixes; 4: everyday turns with content words
+    that are still nothing to remember, ``chatter.everyday``)."""
     rng = random.Random(f"conv:{seed}:{index}")
     name = persona_name(seed, index)
     b = _Builder(rng, name)

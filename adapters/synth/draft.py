@@ -57,6 +57,7 @@ class Ctx:
     #: Generators 1 and 2 labelled "the day after tomorrow" with the session's own day (the date
     #: resolver did not match the phrase with its article); kept so that they rebuild byte for byte.
     legacy_dates: bool = False
+    version: int = 4  # the generator version (what a template may draw differs between versions)
 
     def pick(self, seq: Sequence[T]) -> T:
         return seq[self.rng.randrange(len(seq))]

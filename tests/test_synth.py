@@ -244,6 +244,9 @@ def test_focus_selects_moves_and_thanks_from_the_training_split(tmp_path: Path):
     out = tmp_path / "focus.jsonl"
     assert focus.main(["--data-dir", str(tmp_path), "--out", str(out)]) == 0
     assert build_mod.read_jsonl(out) == both
+    idle = focus.select(rows, ["idle"])
+    assert set(r["id"] for r in thanks) <= set(r["id"] for r in idle)
+    assert all(json.loads(r["target"])["memories"] == [] for r in idle)
     with pytest.raises(ValueError, match="unknown focus"):
         focus.select(rows, ["moves"])
 

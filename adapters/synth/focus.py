@@ -11,6 +11,8 @@ F1 on the synthetic dev split is high, because such turns are rare in a uniform 
   and with "so I don't live in <old> any more" it wrote "User lives in <old>".
 - ``thanks``: a thank-you with nothing about the user ("haha ok thanks, that's helpful"), which must
   yield nothing; the adapter turned it into "User likes helpful answers".
+- ``idle``: any turn with nothing to remember; on the hand-written dev set the adapter stored 12 of
+  19 such turns ("ugh it's grim out today, rained all morning" -> "User dislikes rain").
 
 The rows are the training split's own examples (no new labels); ``train.py --extra-data`` makes them
 up to half of a run.
@@ -54,8 +56,13 @@ def is_thanks(row: dict[str, Any]) -> bool:
     return not _gold(row) and ("thank" in text or "thx" in text)
 
 
+def is_idle(row: dict[str, Any]) -> bool:
+    """Any turn with nothing to remember (generator v4 adds everyday ones with content words)."""
+    return not _gold(row)
+
+
 SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"move": is_move, "move+": is_move_and_more,
-                                                          "thanks": is_thanks}
+                                                          "thanks": is_thanks, "idle": is_idle}
 
 
 def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str]) -> list[dict[str, Any]]:

@@ -130,10 +130,9 @@ class Pipeline:
         s = self.settings
         resolved, call = update_op.decide(self.runtime, cand.text, neighbours, adapter=s.update_adapter,
                                           prompt=s.prompt(s.update_adapter), hidden=siblings)
-        reason = resolved.reason
         new = NewMemory(text=resolved.text, kind=cand.kind, category=cand.category, confidence=cand.confidence,
                         source=source, valid_from=_parse_date(cand.valid_from),
-                        metadata={"decision": reason} if reason else {})
+                        metadata={"decision": resolved.reason} if resolved.reason else {})
         if resolved.event == "NONE" and resolved.target_id:
             return MemoryEvent(event=EventType.NONE, memory=self.store.get(resolved.target_id)), call
         if resolved.event == "UPDATE" and resolved.target_id:

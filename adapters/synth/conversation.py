@@ -85,12 +85,11 @@ class _Builder:
         self.confidence: dict[str, float] = {}
         self.version = 4
         self.turn_changes: set[str] = set()  # subjects changed by the turn being written
-        self.legacy_dates = False  # generators 1 and 2 (see Ctx.legacy_dates)
         self.aug: random.Random | None = None  # generator v2's own stream (make_conversation seeds it)
         self.n = 0
 
     def ctx(self, day: date) -> Ctx:
-        return Ctx(self.rng, day, self.state, self.first, legacy_dates=self.legacy_dates, version=self.version)
+        return Ctx(self.rng, day, self.state, self.first, version=self.version)
 
     def _intro(self, c: Ctx) -> Piece | None:
         for _ in range(6):
@@ -228,7 +227,7 @@ def make_conversation(seed: int, index: int, version: int = 4) -> Synthetic:
     name = persona_name(seed, index)
     b = _Builder(rng, name)
     b.aug = random.Random(f"aug:{seed}:{index}") if version >= 2 else None
-    b.version, b.legacy_dates = version, version < 3
+    b.version = version
     style = rng.choice(chatter.STYLES)
     day = FIRST_DAY + timedelta(days=rng.randrange(0, 1200))
     sessions = []

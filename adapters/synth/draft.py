@@ -54,9 +54,6 @@ class Ctx:
     day: date
     state: dict[str, Any]
     persona_first: str = ""
-    #: Generators 1 and 2 labelled "the day after tomorrow" with the session's own day (the date
-    #: resolver did not match the phrase with its article); kept so that they rebuild byte for byte.
-    legacy_dates: bool = False
     version: int = 4  # the generator version (what a template may draw differs between versions)
 
     def pick(self, seq: Sequence[T]) -> T:
@@ -73,7 +70,9 @@ class Ctx:
         return self._dated(self.pick(FUTURE_PHRASES))
 
     def _dated(self, phrase: str) -> tuple[str, str]:
-        if self.legacy_dates and phrase == "the day after tomorrow":
+        if self.version < 3 and phrase == "the day after tomorrow":
+            # generators 1 and 2 labelled it with the day it was said (the date resolver did not
+            # match the phrase with its article); kept so that they rebuild byte for byte
             return phrase, self.day.isoformat()
         resolved = resolve_relative_date(phrase, self.day)
         if resolved is None:  # every phrase above resolves (tests/test_synth.py); a new one must too

@@ -302,3 +302,30 @@ def test_generator_4_has_many_more_distinct_turns_with_nothing_to_remember():
     rng = random.Random(5)
     samples = {chatter.everyday(rng) for _ in range(400)}
     assert len(samples) > 250 and not any(s.lower().startswith(("i ", "i'm", "my name")) for s in samples)
+
+
+def test_generator_5_asks_in_many_phrasings_and_about_more_kinds_of_memory():
+    """v1-v4 asked each memory type one fixed question, so the answer adapter abstained on "Where do I
+    live now?" with "User lives in Didsbury" in its memory block; v5 rephrases and derives questions."""
+    def probes(version: int):
+        return [(s, p) for i in range(200) for s in [make_conversation(SEED, i, version)] for p in s.conversation.probes]
+
+    v4, v5 = probes(4), probes(5)
+    asked = lambda ps: {p.question for _, p in ps if p.answerable}  # noqa: E731
+    assert len(asked(v5)) > 2.5 * len(asked(v4))  # 233 vs 79 over 200 conversations
+    assert any(p.question == "Where do I live now?" for _, p in v5)
+    assert any(p.question.startswith("When is my ") and p.answerable for _, p in v5)  # derived: an exam's date
+    answerable = [p for _, p in v5 if p.answerable]
+    assert 0.6 < len(answerable) / len(v5) < 0.8
+    for s, p in v5:
+        active = {m.id: m.text for m in s.conversation.active_memories()}
+        if p.answerable:
+            assert p.evidence[0] in active and p.answer.lower() in active[p.evidence[0]].lower()
+        else:
+            near = {"When is my exam?": " exam", "What book am I reading?": "reading", "Where do I work?": "User works"}
+            assert not any(near.get(p.question, "\0") in t for t in active.values()), p.question
+    for s in [s for s, _ in v5[:300]]:
+        qs = [p.question.lower() for p in s.conversation.probes]
+        assert len(qs) == len(set(qs))
+    texts = [m.text for i in range(300) for m in make_conversation(SEED, i).conversation.active_memories()]
+    assert not any(" a the " in t for t in texts)

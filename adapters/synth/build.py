@@ -27,9 +27,10 @@ from localmem.adapters.synth.conversation import SPLITS, Synthetic, make_convers
 from localmem.adapters.synth.examples import OPERATIONS, examples
 from localmem.eval.devset import eval_persona_names
 
-GENERATOR_VERSION = 4  # 2: mixed fact + question turns, moves that leave the old city; 3: right date
+GENERATOR_VERSION = 5  # 2: mixed fact + question turns, moves that leave the old city; 3: right date
 #                         for "the day after tomorrow" (1 and 2 labelled it with the day it was said),
-#                         consistent gold within a turn; 4: everyday turns with content words
+#                         consistent gold within a turn; 4: everyday turns with content words;
+#                         5: answer probes rephrased and about more kinds of memory (synth/asks.py)
 #                         (chatter.everyday) that are still nothing to remember
 DEFAULT_CARD = Path(__file__).resolve().parent / "data_card.json"
 
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=1500, help="number of conversations (one persona each)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, help="output directory (default: under $LOCALMEM_CACHE/memlora)")
-    p.add_argument("--generator-version", type=int, choices=(1, 2, 3, 4), default=GENERATOR_VERSION,
+    p.add_argument("--generator-version", type=int, choices=(1, 2, 3, 4, 5), default=GENERATOR_VERSION,
                    help="1, 2 and 3 reproduce the data of the extract adapter's earlier runs")
     p.add_argument("--card", type=Path, default=DEFAULT_CARD, help="where to copy the data card")
     args = p.parse_args(argv)

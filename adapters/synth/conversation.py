@@ -11,12 +11,13 @@ import copy
 import hashlib
 import itertools
 import random
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from localmem.adapters.synth import chatter, facts_life, facts_taste
+from localmem.adapters.synth import asks, chatter, facts_life, facts_taste
 from localmem.adapters.synth import pools as P
 from localmem.adapters.synth.draft import Ctx, Draft, Piece
 from localmem.eval.devset import Conversation, eval_persona_names
@@ -83,9 +84,10 @@ class _Builder:
         self.texts: set[str] = set()
         self.used: set[str] = set()
         self.confidence: dict[str, float] = {}
-        self.version = 4
+        self.version = 5
         self.turn_changes: set[str] = set()  # subjects changed by the turn being written
         self.aug: random.Random | None = None  # generator v2's own stream (make_conversation seeds it)
+        self.ask_rng: random.Random | None = None  # generator v5's stream for the probes' phrasings
         self.n = 0
 
     def ctx(self, day: date) -> Ctx:
@@ -218,16 +220,18 @@ def _mix_in(aug: random.Random, text: str, drafts: list[Draft], style: str, vers
     return text
 
 
-def make_conversation(seed: int, index: int, version: int = 4) -> Synthetic:
+def make_conversation(seed: int, index: int, version: int = 5) -> Synthetic:
     """The ``index``-th synthetic conversation of ``seed`` (deterministic) as generator ``version``
     makes it (1: without the mixed-in questions and left-behind cities of 2; 1 and 2: with the
     wrong gold date of "the day after tomorrow" that 3 fixes; 4: everyday turns with content words
-    that are still nothing to remember, ``chatter.everyday``)."""
+    that are still nothing to remember, ``chatter.everyday``; 5: answer probes in many phrasings and
+    about more kinds of memory, ``asks``, and no "a the bar exam")."""
     rng = random.Random(f"conv:{seed}:{index}")
     name = persona_name(seed, index)
     b = _Builder(rng, name)
     b.aug = random.Random(f"aug:{seed}:{index}") if version >= 2 else None
     b.version = version
+    b.ask_rng = random.Random(f"ask:{seed}:{index}") if version >= 5 else None
     style = rng.choice(chatter.STYLES)
     day = FIRST_DAY + timedelta(days=rng.randrange(0, 1200))
     sessions = []
@@ -258,6 +262,8 @@ UNANSWERABLE = (
 
 
 def _probes(b: _Builder, rng: random.Random) -> list[dict[str, Any]]:
+    if b.version >= 5:
+        return _probes_v5(b, rng)
     probes = []
     asks = [(mid, d) for mid, d in b.active.items() if d.ask]
     for i, (mid, d) in enumerate(rng.sample(asks, min(3, len(asks)))):
@@ -268,4 +274,27 @@ def _probes(b: _Builder, rng: random.Random) -> list[dict[str, Any]]:
         d.ask and d.ask[0] == q for d in b.active.values())]
     for j, q in enumerate(rng.sample(unknown, min(rng.choice((1, 2)), len(unknown)))):
         probes.append({"id": f"u{j + 1}", "question": q, "answerable": False})
+    return probes
+
+
+def _probes_v5(b: _Builder, rng: random.Random) -> list[dict[str, Any]]:
+    """Generator v5: up to four answerable probes, also about memories without a fixed question
+    (``asks.derived_ask``), most asked in another phrasing (``asks.rephrase``, from a stream of its own)."""
+    ask_rng = b.ask_rng or random.Random(0)
+    options: list[tuple[str, str, str, str]] = []  # (memory id, question, question asked, answer)
+    for mid, d in b.active.items():
+        if d.ask:
+            options.append((mid, d.ask[0], asks.rephrase(d.ask[0], ask_rng), d.ask[1]))
+        elif derived := asks.derived_ask(d.text, ask_rng):
+            options.append((mid, *derived))
+    counts = Counter(o[1].lower() for o in options)
+    options = [o for o in options if counts[o[1].lower()] == 1]  # one memory answers each question
+    probes = [{"id": f"p{i + 1}", "question": asked, "answerable": True, "answer": a, "evidence": [mid]}
+              for i, (mid, _, asked, a) in enumerate(rng.sample(options, min(4, len(options))))]
+    texts = [d.text for d in b.active.values()]
+    unknown = [q for key, q in UNANSWERABLE if key not in b.state and not any(
+        d.ask and d.ask[0] == q for d in b.active.values())]
+    unknown += asks.unanswerable_derived(texts)
+    for j, q in enumerate(rng.sample(unknown, min(rng.choice((1, 2)), len(unknown)))):
+        probes.append({"id": f"u{j + 1}", "question": asks.rephrase(q, ask_rng), "answerable": False})
     return probes

@@ -54,7 +54,7 @@ class Ctx:
     day: date
     state: dict[str, Any]
     persona_first: str = ""
-    version: int = 4  # the generator version (what a template may draw differs between versions)
+    version: int = 5  # the generator version (what a template may draw differs between versions)
 
     def pick(self, seq: Sequence[T]) -> T:
         return seq[self.rng.randrange(len(seq))]

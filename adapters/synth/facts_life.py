@@ -174,6 +174,8 @@ def exam(c: Ctx) -> Piece:
     say = c.pick([f"I have my {subject} exam {phrase}", f"my {subject} exam is {phrase}, send help",
                   f"exam in {subject} {phrase} and I'm not ready"])
     subject = subject.replace("my ", "")
+    if c.version >= 5:  # v1-v4 wrote "User has a the bar exam"
+        subject = subject.removeprefix("the ")
     article = "an" if subject[0] in "aeiou" else "a"
     return Piece(say, [Draft(f"User has {article} {subject} exam {at(when)}", "event", "education", 0.9,
                              valid_from=when)])

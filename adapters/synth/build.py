@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, help="output directory (default: under $LOCALMEM_CACHE/memlora)")
     p.add_argument("--generator-version", type=int, choices=(1, 2, 3, 4, 5), default=GENERATOR_VERSION,
-                   help="1, 2 and 3 reproduce the data of the extract adapter's earlier runs")
+                   help="1 to 4 reproduce the data of the adapters' earlier runs")
     p.add_argument("--card", type=Path, default=DEFAULT_CARD, help="where to copy the data card")
     args = p.parse_args(argv)
     out = args.out or default_data_dir(args.seed, args.n, args.generator_version)

@@ -165,7 +165,13 @@ def test_general_requests_are_distinct_and_never_about_the_user():
     assert not {a.lower() for a in asks} & {h.lower() for h in held}
     assert requests(7) == asks and requests(8) != asks
     asks += held
-    assert not any(" my " in f" {a.lower()} " for a in asks)  # not about the user's own life
+    # worded like personal questions ("how do I ...", "what should I ...") but never asking for a fact
+    # about the user's own past, which only memory could answer
+    assert sum(" i " in f" {a.lower()} " for a in asks) > 30
+    bare = [re.sub(r"^(hey, |quick question: |can you |please |could you )", "", a.lower()) for a in asks]
+    assert not any(b.startswith(("what is my", "what's my", "where do i", "who is my", "when is my", "how old",
+                                 "which", "when did i", "where did i", "what did i", "do i ", "am i "))
+                   for b in bare)
 
 
 def test_teacher_inputs_and_filter(synthetic):

@@ -40,6 +40,32 @@ HOWTO = (
     "how do I calculate a 15% tip?", "how do I back up a phone?", "how do I make pancakes?",
     "how do I learn to touch type?", "how do I clean a cast iron pan?", "how do I plan a budget?",
 )
+#: Requests about the user's own life that still need no memory ("How do I ask for a raise?", "What
+#: should I cook tonight?"): worded like the personal questions the adapter must abstain on, so it
+#: learns that "I" alone is no reason to say it doesn't know (the first answer adapter refused 3 of 24
+#: such requests, a continuation on generator-v5 probes 11 of 24).
+PERSONAL = (
+    "how do I ask for a raise?", "how do I get rid of hiccups?", "how do I change a lightbulb?",
+    "how do I make cold brew coffee?", "how do I fix a flat bike tyre?", "how do I boil an egg?",
+    "how do I stop procrastinating?", "how do I fall asleep faster?", "how do I say no to extra work politely?",
+    "how do I unclog a sink?", "how do I prepare for a job interview?", "how do I save money on groceries?",
+    "how do I get better at public speaking?", "how do I remove a splinter?", "how do I iron a shirt?",
+    "how do I make my own pizza dough?", "how do I stay focused when I work from home?",
+    "how do I write a cover letter?", "how do I start meditating?", "how do I defrost chicken safely?",
+    "how do I keep my phone battery healthy?", "how do I apologise to a friend?", "how do I learn to juggle?",
+    "how long should I steep green tea?", "how long should I rest between sets?", "how often should I water a cactus?",
+    "how much water should I drink a day?", "how many hours of sleep do I need?", "how should I store fresh herbs?",
+    "what should I cook tonight?", "what should I read next?", "what should I pack for a beach holiday?",
+    "what should I do on a rainy Sunday?", "what should I name my new plant?", "what should I bring to a potluck?",
+    "what should I look for when buying a used car?", "what should I say in a resignation letter?",
+    "what can I make with eggs, spinach and cheese?", "what can I do about a sore neck from my desk?",
+    "can I freeze cooked rice?", "can I use baking soda instead of baking powder?", "should I stretch before running?",
+    "should I learn Python or JavaScript first?", "is it better to rent or buy a bike for a week?",
+    "what's a good way to learn Spanish?", "what's a good gift for my neighbour?", "what's a good stretch for my back?",
+    "suggest a name for my new podcast", "help me plan a picnic for six people", "help me write a text to cancel plans",
+    "help me choose a houseplant for a dark room", "give me ideas for my friend's birthday party",
+    "tell me a fun fact about octopuses", "tell me a joke about cats", "recommend a hobby I can do at home",
+)
 IMPERATIVE_PREFIXES = ("", "", "can you ", "please ", "could you ", "hey, ")
 QUESTION_PREFIXES = ("", "", "quick question: ", "hey, ")
 
@@ -56,7 +82,7 @@ def requests(seed: int, split: str = "train") -> list[str]:
         raise ValueError(f"unknown split {split!r}: expected 'train' or 'eval'")
     pool = ([(t, f"explain {t} in simple terms") for t in TOPICS] + [(t, f"what is {t}?" if not t.startswith("how ") else t.replace("how ", "how do ", 1) + "?")
                                                           for t in TOPICS[:8]]
-            + [(r, r) for r in TASKS + FACTS + HOWTO])
+            + [(r, r) for r in TASKS + FACTS + HOWTO + PERSONAL])
     rng = random.Random(f"general:{seed}")
     out = []
     for key, base in rng.sample(pool, len(pool)):

@@ -138,6 +138,11 @@ def test_answer_adapter_answers_from_memory_abstains_and_still_helps():
         text, _, prompt_tokens = reply(rt, "What's my dog called?")
         assert "Rex" in text, text
         assert prompt_tokens < 120  # the short prompt: memories and question, no instructions
+        # wordings the synthetic probes of generators 1-4 never used (the adapter trained on them abstained)
+        text, _, _ = reply(rt, "What breed is my dog?")
+        assert "beagle" in text.lower(), text
+        text, _, _ = reply(rt, "what do I do for work again?")
+        assert "nurse" in text, text
         text, _, _ = reply(rt, "What is my mother's maiden name?")
         lowered = text.lower()
         assert any(p in lowered for p in ("don't know", "don't remember", "haven't", "no information",

@@ -24,14 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from localmem.adapters.synth.conversation import SPLITS, Synthetic, make_conversation
+from localmem.adapters.synth.draft import GENERATOR_VERSION
 from localmem.adapters.synth.examples import OPERATIONS, examples
 from localmem.eval.devset import eval_persona_names
 
-GENERATOR_VERSION = 5  # 2: mixed fact + question turns, moves that leave the old city; 3: right date
-#                         for "the day after tomorrow" (1 and 2 labelled it with the day it was said),
-#                         consistent gold within a turn; 4: everyday turns with content words;
-#                         5: answer probes rephrased and about more kinds of memory (synth/asks.py)
-#                         (chatter.everyday) that are still nothing to remember
 DEFAULT_CARD = Path(__file__).resolve().parent / "data_card.json"
 
 
@@ -102,8 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=1500, help="number of conversations (one persona each)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, help="output directory (default: under $LOCALMEM_CACHE/memlora)")
-    p.add_argument("--generator-version", type=int, choices=(1, 2, 3, 4, 5), default=GENERATOR_VERSION,
-                   help="1 to 4 reproduce the data of the adapters' earlier runs")
+    p.add_argument("--generator-version", type=int, choices=range(1, GENERATOR_VERSION + 1),
+                   default=GENERATOR_VERSION, help="1 to 4 reproduce the data of the adapters' earlier runs")
     p.add_argument("--card", type=Path, default=DEFAULT_CARD, help="where to copy the data card")
     args = p.parse_args(argv)
     out = args.out or default_data_dir(args.seed, args.n, args.generator_version)

@@ -19,7 +19,7 @@ from typing import Any
 
 from localmem.adapters.synth import asks, chatter, facts_life, facts_taste
 from localmem.adapters.synth import pools as P
-from localmem.adapters.synth.draft import Ctx, Draft, Piece
+from localmem.adapters.synth.draft import GENERATOR_VERSION, Ctx, Draft, Piece
 from localmem.eval.devset import Conversation, eval_persona_names
 
 INTRO = facts_life.INTRO + facts_taste.INTRO
@@ -84,10 +84,9 @@ class _Builder:
         self.texts: set[str] = set()
         self.used: set[str] = set()
         self.confidence: dict[str, float] = {}
-        self.version = 5
+        self.version = GENERATOR_VERSION
         self.turn_changes: set[str] = set()  # subjects changed by the turn being written
         self.aug: random.Random | None = None  # generator v2's own stream (make_conversation seeds it)
-        self.ask_rng: random.Random | None = None  # generator v5's stream for the probes' phrasings
         self.n = 0
 
     def ctx(self, day: date) -> Ctx:
@@ -220,7 +219,7 @@ def _mix_in(aug: random.Random, text: str, drafts: list[Draft], style: str, vers
     return text
 
 
-def make_conversation(seed: int, index: int, version: int = 5) -> Synthetic:
+def make_conversation(seed: int, index: int, version: int = GENERATOR_VERSION) -> Synthetic:
     """The ``index``-th synthetic conversation of ``seed`` (deterministic) as generator ``version``
     makes it (1: without the mixed-in questions and left-behind cities of 2; 1 and 2: with the
     wrong gold date of "the day after tomorrow" that 3 fixes; 4: everyday turns with content words
@@ -231,7 +230,6 @@ def make_conversation(seed: int, index: int, version: int = 5) -> Synthetic:
     b = _Builder(rng, name)
     b.aug = random.Random(f"aug:{seed}:{index}") if version >= 2 else None
     b.version = version
-    b.ask_rng = random.Random(f"ask:{seed}:{index}") if version >= 5 else None
     style = rng.choice(chatter.STYLES)
     day = FIRST_DAY + timedelta(days=rng.randrange(0, 1200))
     sessions = []
@@ -248,7 +246,7 @@ def make_conversation(seed: int, index: int, version: int = 5) -> Synthetic:
         sessions.append({"date": day.isoformat(), "turns": turns})
     summary = f"synthetic persona #{index} ({style} writing), {len(b.drafts)} memories over {len(sessions)} sessions"
     data = {"id": f"syn{index:05d}", "persona": {"name": name, "summary": summary}, "sessions": sessions,
-            "probes": _probes(b, rng)}
+            "probes": _probes(b, rng, random.Random(f"ask:{seed}:{index}"))}
     return Synthetic(Conversation.model_validate(data), split_of(seed, index), b.confidence, style)
 
 
@@ -261,26 +259,31 @@ UNANSWERABLE = (
 )
 
 
-def _probes(b: _Builder, rng: random.Random) -> list[dict[str, Any]]:
+def _unasked(b: _Builder) -> list[str]:
+    """The fixed unanswerable questions that nothing in the persona's state or memories answers."""
+    return [q for key, q in UNANSWERABLE if key not in b.state and not any(
+        d.ask and d.ask[0] == q for d in b.active.values())]
+
+
+def _probes(b: _Builder, rng: random.Random, ask_rng: random.Random) -> list[dict[str, Any]]:
+    """Answer probes; from generator v5 on, their wording is drawn from ``ask_rng``, a stream of its own."""
     if b.version >= 5:
-        return _probes_v5(b, rng)
+        return _probes_v5(b, rng, ask_rng)
     probes = []
     asks = [(mid, d) for mid, d in b.active.items() if d.ask]
     for i, (mid, d) in enumerate(rng.sample(asks, min(3, len(asks)))):
         question, answer = d.ask  # type: ignore[misc]
         probes.append({"id": f"p{i + 1}", "question": question, "answerable": True, "answer": answer,
                        "evidence": [mid]})
-    unknown = [q for key, q in UNANSWERABLE if key not in b.state and not any(
-        d.ask and d.ask[0] == q for d in b.active.values())]
+    unknown = _unasked(b)
     for j, q in enumerate(rng.sample(unknown, min(rng.choice((1, 2)), len(unknown)))):
         probes.append({"id": f"u{j + 1}", "question": q, "answerable": False})
     return probes
 
 
-def _probes_v5(b: _Builder, rng: random.Random) -> list[dict[str, Any]]:
+def _probes_v5(b: _Builder, rng: random.Random, ask_rng: random.Random) -> list[dict[str, Any]]:
     """Generator v5: up to four answerable probes, also about memories without a fixed question
-    (``asks.derived_ask``), most asked in another phrasing (``asks.rephrase``, from a stream of its own)."""
-    ask_rng = b.ask_rng or random.Random(0)
+    (``asks.derived_ask``), most asked in another phrasing (``asks.rephrase``)."""
     options: list[tuple[str, str, str, str]] = []  # (memory id, question, question asked, answer)
     for mid, d in b.active.items():
         if d.ask:
@@ -291,10 +294,7 @@ def _probes_v5(b: _Builder, rng: random.Random) -> list[dict[str, Any]]:
     options = [o for o in options if counts[o[1].lower()] == 1]  # one memory answers each question
     probes = [{"id": f"p{i + 1}", "question": asked, "answerable": True, "answer": a, "evidence": [mid]}
               for i, (mid, _, asked, a) in enumerate(rng.sample(options, min(4, len(options))))]
-    texts = [d.text for d in b.active.values()]
-    unknown = [q for key, q in UNANSWERABLE if key not in b.state and not any(
-        d.ask and d.ask[0] == q for d in b.active.values())]
-    unknown += asks.unanswerable_derived(texts)
+    unknown = _unasked(b) + asks.unanswerable_derived([d.text for d in b.active.values()])
     for j, q in enumerate(rng.sample(unknown, min(rng.choice((1, 2)), len(unknown)))):
         probes.append({"id": f"u{j + 1}", "question": asks.rephrase(q, ask_rng), "answerable": False})
     return probes

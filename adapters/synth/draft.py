@@ -10,6 +10,13 @@ from typing import Any, TypeVar
 
 from localmem.dates import resolve_relative_date
 
+#: The generator's newest version, the default everywhere (older ones rebuild byte for byte).
+#: 2: mixed fact + question turns, moves that leave the old city; 3: right date for "the day after
+#: tomorrow" (1 and 2 labelled it with the day it was said), consistent gold within a turn;
+#: 4: everyday turns with content words (chatter.everyday) that are still nothing to remember;
+#: 5: answer probes rephrased and about more kinds of memory (synth/asks.py).
+GENERATOR_VERSION = 5
+
 T = TypeVar("T")
 
 #: Relative phrases for past and future times, all resolved by ``localmem.dates``.
@@ -54,7 +61,7 @@ class Ctx:
     day: date
     state: dict[str, Any]
     persona_first: str = ""
-    version: int = 5  # the generator version (what a template may draw differs between versions)
+    version: int = GENERATOR_VERSION  # the generator version (what a template may draw differs between versions)
 
     def pick(self, seq: Sequence[T]) -> T:
         return seq[self.rng.randrange(len(seq))]

@@ -209,7 +209,7 @@ def latency(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed: Any) -> dict[str, Any]:
-    from localmem.eval.score import score_answers, score_extraction
+    from localmem.eval.score import is_abstention, score_answers, score_extraction
 
     if op == "extract":
         turns = [t for s in convs for t in s.conversation.user_turns()]
@@ -237,10 +237,15 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
                 "cut_off_rate": sum(bool(r["dropped"]) and r["dropped"].startswith("cut off") for r in records) / n,
                 "empty_rate": sum(r["dropped"] == "empty" for r in records) / n, "n": n,
                 "examples": [{"request": r["request"], "reply": r["reply"][:300]} for r in records[:4]]}
-    s = score_answers([c.conversation for c in convs],
-                      {r["key"]: r["reply"] for r in records})
+    replies = {r["key"]: r["reply"] for r in records}
+    s = score_answers([c.conversation for c in convs], replies)
+    # near misses (generator v7): unanswerable next to a memory on the same subject
+    near = [replies[k] for c in convs for p in c.conversation.probes
+            if p.related and (k := f"{c.conversation.id}/{p.id}") in replies]
     return {"answer_f1": s.answer_f1, "false_abstention_rate": s.false_abstention_rate,
-            "abstention_rate": s.abstention_rate, "n_answerable": s.n_answerable, "n_unanswerable": s.n_unanswerable}
+            "abstention_rate": s.abstention_rate, "n_answerable": s.n_answerable, "n_unanswerable": s.n_unanswerable,
+            "near_miss_abstention_rate": sum(map(is_abstention, near)) / len(near) if near else None,
+            "n_near_miss": len(near)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,7 +347,7 @@ def _fmt(v: Any, pct: bool = False) -> str:
 
 
 def table(results: dict[str, Any]) -> str:
-    rows = ["| config | conv. | extract P / R / F1 | small talk FP | update acc. | answer F1 / abstain | "
+    rows = ["| config | conv. | extract P / R / F1 | small talk FP | update acc. | answer F1 / false abst. / abstains / near misses | "
             "general: refused / cut off | prompt tok (ext/upd/ans) | s per call (ext/upd/ans) |",
             "|---|---|---|---|---|---|---|---|---|"]
     for config, r in results.items():
@@ -351,7 +356,8 @@ def table(results: dict[str, Any]) -> str:
                f"**{_fmt(e['scores']['f1'], True)}**") if e else "-"
         fp = _fmt(e["scores"]["small_talk_fp_rate"], True) if e else "-"
         upd = _fmt(u["scores"]["accuracy"], True) if u else "-"
-        ans = f"{_fmt(a['scores']['answer_f1'], True)} / {_fmt(a['scores']['abstention_rate'], True)}" if a else "-"
+        ans = " / ".join(_fmt(a["scores"].get(k), True) for k in (
+            "answer_f1", "false_abstention_rate", "abstention_rate", "near_miss_abstention_rate")) if a else "-"
         g = r.get("general")
         gen = f"{_fmt(g['scores']['refusal_rate'], True)} / {_fmt(g['scores']['cut_off_rate'], True)}" if g else "-"
         tok = " / ".join(f"{x['latency']['prompt_tokens_mean']:.0f}" if x else "-" for x in (e, u, a))

@@ -173,6 +173,8 @@ def test_small_valid_set_parses():
     (("sessions", 1, "date"), "2023-01-01", "session dates are not in order"),
     (("probes", 1, "answer"), "Rex", "an unanswerable probe has no answer"),
     (("probes", 0, "evidence"), ["m42"], "cites unknown memories ['m42']"),
+    (("probes", 1, "related"), ["m43"], "cites unknown memories ['m43']"),
+    (("probes", 0, "related"), ["m1"], "related memories are for unanswerable probes"),
 ])
 def test_malformed_values_are_named(path, value, expected):
     data = _small()

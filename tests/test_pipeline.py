@@ -222,3 +222,47 @@ def test_result_lists_the_candidates(mem: Memory):
     rt = ScriptedRuntime([extraction(("User lives in Lyon", "fact", "location"))])
     result = Pipeline(mem.store, rt).process(scope, logged)
     assert [c.text for c in result.candidates] == ["User lives in Lyon"]
+
+
+class AdapterRuntime(ScriptedRuntime):
+    """A runtime with memory adapters: the pipeline sends the short prompts."""
+
+    def chat(self, messages, *, adapter=None, **params):
+        self.adapters_used = [*getattr(self, "adapters_used", []), adapter]
+        self.grammars = [*getattr(self, "grammars", []), params.get("grammar")]
+        return super().chat(messages, adapter=adapter, **params)
+
+    def adapter_for(self, operation):
+        return operation
+
+
+def test_with_an_adapter_extraction_is_read_from_the_compact_form(mem: Memory):
+    rt = AdapterRuntime(['[["User moved to Lyon in 2023-04","event","location","2023-04"],'
+                         '["User is vegetarian","fact","food"]]'])
+    scope, logged = log(mem, "I moved to Lyon last month (2023-04). Vegetarian, by the way.")
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert rt.adapters_used == ["extract"] and rt.calls[0][1][0]["content"] == "Extract memories."
+    assert rt.grammars[0] is not None  # the compact schema's grammar
+    stored = {m.text: m for m in mem.get_all(user_id="ana")}
+    assert set(stored) == {"User moved to Lyon in 2023-04", "User is vegetarian"}
+    moved = stored["User moved to Lyon in 2023-04"]
+    assert (moved.kind.value, moved.category.value, moved.valid_from.date().isoformat()) == \
+        ("event", "location", "2023-04-01")
+    assert stored["User is vegetarian"].confidence == 0.9
+    assert [(c.text, c.valid_from) for c in result.candidates] == \
+        [("User moved to Lyon in 2023-04", "2023-04"), ("User is vegetarian", None)]
+
+
+def test_with_an_adapter_the_full_form_is_malformed_and_parked(mem: Memory):
+    """The adapter's path accepts only the compact form: an object (or an unknown kind) is retried,
+    then parked with the raw outputs, the message kept pending."""
+    scope, logged = log(mem, "My sister is called Ines")
+    rt = AdapterRuntime([extraction(("User's sister is named Ines", "fact", "relationships")),
+                         '[["User\'s sister is named Ines","sibling","relationships"]]'])
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert result.parked and len(rt.calls) == 2 and "CompactExtraction" in (result.error or "")
+    assert [m.id for m in mem.store.pending_messages(user_id="ana")] == [logged[0].id]
+    assert len(mem.store.failures(user_id="ana")[0].raw_outputs) == 2
+    good = AdapterRuntime(["[]"])
+    assert Pipeline(mem.store, good).process(scope, logged).events == []
+    assert not mem.store.pending_messages(user_id="ana")

@@ -88,10 +88,22 @@ def test_extract_examples_are_the_pipeline_short_prompt_with_valid_targets(synth
     for row, turn in zip(rows, s.conversation.user_turns()):
         assert row["messages"][0] == {"role": "system", "content": extract_op.SHORT_SYSTEM}
         assert row["messages"][1]["content"].endswith("user: " + extract_op.annotate_relative_dates(turn.content, turn.date))
+        # the compact form the adapter answers in: [[text, kind, category(, valid_from)], ...]
+        target = extract_op.CompactExtraction.model_validate_json(row["target"]).expand()
+        assert [(m.text, m.kind, m.category, m.valid_from) for m in target.memories] == \
+            [(g.text, g.kind, g.category, g.valid_from) for g in turn.gold]
+        assert row["target"] == extract_op.compact_json(target)
+
+
+def test_generator_5_extract_targets_keep_the_full_form():
+    """v6 changed only how extract targets are written; v5 data rebuild byte for byte."""
+    s = make_conversation(SEED, 0, 5)
+    turns = list(s.conversation.user_turns())
+    for row, turn in zip(examples(s, "extract", version=5), turns):
         target = extract_op.Extraction.model_validate_json(row["target"])
         assert [m.text for m in target.memories] == [g.text for g in turn.gold]
-        assert list(json.loads(row["target"])["memories"][0]) == list(extract_op.ExtractedMemory.model_fields) \
-            if target.memories else True
+        assert extract_op.parse_target(row["target"]) == target
+    assert [r["messages"] for r in examples(s, "extract", version=5)] == [r["messages"] for r in examples(s, "extract")]
 
 
 def test_update_examples_point_at_the_gold_target(synthetic):
@@ -238,14 +250,14 @@ def test_focus_selects_moves_and_thanks_from_the_training_split(tmp_path: Path):
     moves, thanks = focus.select(rows, ["move"]), focus.select(rows, ["thanks"])
     assert moves and thanks
     for r in moves:
-        texts = [m["text"] for m in json.loads(r["target"])["memories"]]
+        texts = [m.text for m in extract_op.parse_target(r["target"]).memories]
         assert any(t.startswith("User lives in ") for t in texts), texts
         assert any(w in focus.new_user_text(r).lower() for w in ("moved", "relocated", "living in", "now"))
     for r in thanks:
-        assert json.loads(r["target"])["memories"] == []
+        assert r["target"] == "[]"
         assert "thank" in focus.new_user_text(r).lower() or "thx" in focus.new_user_text(r).lower()
     more = focus.select(rows, ["move+"])
-    assert more and all(r in moves and len(json.loads(r["target"])["memories"]) > 2 for r in more)
+    assert more and all(r in moves and len(extract_op.parse_target(r["target"]).memories) > 2 for r in more)
     both = focus.select(rows, ["move", "thanks"])
     assert len(both) == len(moves) + len(thanks) and all(r in rows for r in both)
     out = tmp_path / "focus.jsonl"
@@ -253,7 +265,7 @@ def test_focus_selects_moves_and_thanks_from_the_training_split(tmp_path: Path):
     assert build_mod.read_jsonl(out) == both
     idle = focus.select(rows, ["idle"])
     assert set(r["id"] for r in thanks) <= set(r["id"] for r in idle)
-    assert all(json.loads(r["target"])["memories"] == [] for r in idle)
+    assert all(r["target"] == "[]" for r in idle)
     with pytest.raises(ValueError, match="unknown focus"):
         focus.select(rows, ["moves"])
 
@@ -336,3 +348,53 @@ def test_generator_5_asks_in_many_phrasings_and_about_more_kinds_of_memory():
         assert len(qs) == len(set(qs))
     texts = [m.text for i in range(300) for m in make_conversation(SEED, i).conversation.active_memories()]
     assert not any(" a the " in t for t in texts)
+
+
+def test_generator_7_asks_near_misses_next_to_a_memory_on_the_same_subject():
+    """The answer adapter restated "User works for a consultancy in Dubai" when asked the
+    consultancy's name: v7 adds unanswerable probes about a detail of a remembered subject, and
+    the training example shows that memory near the top of the block, as retrieval does."""
+    import random
+
+    from localmem.adapters.synth import near_miss
+    from localmem.eval.score import is_abstention
+
+    convs = [make_conversation(SEED, i) for i in range(150)]
+    near = [(s, p) for s in convs for p in s.conversation.probes if p.related]
+    assert len(near) > 60 and all(not p.answerable for _, p in near)
+    assert len({p.question for _, p in near}) > 40
+    for s, p in near:
+        related = s.conversation.memory(p.related[0])
+        assert related in s.conversation.active_memories()
+        rows = {r["id"]: r for r in examples(s, "answer")}
+        row = rows[f"{s.conversation.id}/{p.id}"]
+        block = row["messages"][0]["content"]
+        assert related.text in block and is_abstention(row["target"])
+    # the same conversations as v6 (only the probes differ): extract and update data are unchanged
+    for i in range(20):
+        v6, v7 = make_conversation(SEED, i, 6), make_conversation(SEED, i, 7)
+        assert v6.conversation.sessions == v7.conversation.sessions
+        assert [p for p in v7.conversation.probes if not p.related] == list(v6.conversation.probes)
+    rng = random.Random(1)
+    texts = ["User visited Kyoto on 2023-04-02", "User's sister is named Ines", "User has a dog named Rex"]
+    found = near_miss.near_misses(texts, rng)
+    assert [i for _, i in found] == [0, 1] and "Kyoto" in found[0][0] and "Ines" in found[1][0]
+    # a memory that could answer the question rules the near miss out
+    assert near_miss.near_misses(["User visited Kyoto", "User stayed at the Hotel Kanra in Kyoto"], rng) == []
+
+
+def test_focus_selects_near_misses_for_the_answer_adapter(tmp_path: Path):
+    from localmem.adapters.synth import focus
+    from localmem.eval.score import is_abstention
+
+    build_mod.build(120, SEED, tmp_path)
+    rows = build_mod.read_jsonl(tmp_path / "train" / "answer.jsonl")
+    near = focus.select(rows, ["near"], "answer")
+    assert near and all(r["id"].endswith("/n1") and is_abstention(r["target"]) for r in near)
+    some = focus.select(rows, ["near"], "answer", limit=5)
+    assert len(some) == 5 and all(r in near for r in some) and some == focus.select(rows, ["near"], "answer", limit=5)
+    out = tmp_path / "near.jsonl"
+    assert focus.main(["--data-dir", str(tmp_path), "--operation", "answer", "--kinds", "near", "--out", str(out)]) == 0
+    assert build_mod.read_jsonl(out) == near
+    with pytest.raises(ValueError, match="unknown focus \\['move'\\] for answer"):
+        focus.select(rows, ["move"], "answer")

@@ -82,7 +82,7 @@ def build(n: int, seed: int, out: Path, version: int = GENERATOR_VERSION) -> dic
             "dated": sum(1 for m in memories if m.valid_from), "examples": {},
         }
         for op in OPERATIONS:
-            rows = [e for s in part for e in examples(s, op, seed)]
+            rows = [e for s in part for e in examples(s, op, seed, version)]
             path = out / split / f"{op}.jsonl"
             _write_jsonl(path, rows)
             info["examples"][op] = len(rows)

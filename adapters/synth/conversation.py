@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from localmem.adapters.synth import asks, chatter, facts_life, facts_taste
+from localmem.adapters.synth import asks, chatter, facts_life, facts_taste, near_miss
 from localmem.adapters.synth import pools as P
 from localmem.adapters.synth.draft import GENERATOR_VERSION, Ctx, Draft, Piece
 from localmem.eval.devset import Conversation, eval_persona_names
@@ -297,4 +297,10 @@ def _probes_v5(b: _Builder, rng: random.Random, ask_rng: random.Random) -> list[
     unknown = _unasked(b) + asks.unanswerable_derived([d.text for d in b.active.values()])
     for j, q in enumerate(rng.sample(unknown, min(rng.choice((1, 2)), len(unknown)))):
         probes.append({"id": f"u{j + 1}", "question": asks.rephrase(q, ask_rng), "answerable": False})
+    if b.version >= 7:  # a near miss: a detail of a remembered subject that nothing states
+        ids, texts = list(b.active), [d.text for d in b.active.values()]
+        near = near_miss.near_misses(texts, ask_rng)
+        if near and ask_rng.random() < 0.75:
+            question, i = ask_rng.choice(near)
+            probes.append({"id": "n1", "question": question, "answerable": False, "related": [ids[i]]})
     return probes

@@ -14,8 +14,11 @@ from localmem.dates import resolve_relative_date
 #: 2: mixed fact + question turns, moves that leave the old city; 3: right date for "the day after
 #: tomorrow" (1 and 2 labelled it with the day it was said), consistent gold within a turn;
 #: 4: everyday turns with content words (chatter.everyday) that are still nothing to remember;
-#: 5: answer probes rephrased and about more kinds of memory (synth/asks.py).
-GENERATOR_VERSION = 5
+#: 5: answer probes rephrased and about more kinds of memory (synth/asks.py); 6: the same
+#: conversations, extract targets in the compact form an extract adapter answers in
+#: (``localmem.ops.extract.compact_json``); 7: unanswerable probes next to a memory on the same
+#: subject (synth/near_miss.py), the rest as 6.
+GENERATOR_VERSION = 7
 
 T = TypeVar("T")
 

@@ -3,7 +3,8 @@
 Every example is ``{"id", "conversation", "operation", "messages", "target"}`` where ``messages`` is
 what ``localmem.ops.<op>.build_messages(..., prompt="short")`` returns for that input and
 ``target`` is the assistant reply to learn: the JSON of the op's pydantic output model (keys in
-declaration order, as the grammar fixes them) or, for ``answer``, the reply text.
+declaration order, as the grammar fixes them; for extract from generator v6 on, the compact arrays
+``extract_op.compact_json`` writes) or, for ``answer``, the reply text.
 
 - extract: one per user turn; the new turns are the assistant turn just before it (if any) and the
   user turn, the context is up to ``CONTEXT_TURNS`` earlier turns of the session (as
@@ -13,7 +14,8 @@ declaration order, as the grammar fixes them) or, for ``answer``, the reply text
   NONE, the target. Neighbours are the target plus other active memories, same category first (what
   a similarity search would return), in a seeded order, shown with their dates.
 - answer: one per probe; the evidence memory among other active memories; the reply is the
-  evidence turned into the second person, or an abstention for unanswerable probes.
+  evidence turned into the second person, or an abstention for unanswerable probes (a near miss
+  shows the memory on its subject that does not answer it near the top).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import date
 from typing import Any
 
 from localmem.adapters.synth.conversation import Synthetic
+from localmem.adapters.synth.draft import GENERATOR_VERSION
 from localmem.eval.devset import Conversation, Decision, GoldMemory
 from localmem.ops import answer as answer_op
 from localmem.ops import extract as extract_op
@@ -39,11 +42,14 @@ def _record(conv: Conversation, op: str, key: str, messages: list[dict[str, str]
             "target": target}
 
 
-def extraction_target(gold: tuple[GoldMemory, ...] | list[GoldMemory], confidence: dict[str, float]) -> str:
+def extraction_target(gold: tuple[GoldMemory, ...] | list[GoldMemory], confidence: dict[str, float],
+                      compact: bool = True) -> str:
     value = extract_op.Extraction(memories=[
         extract_op.ExtractedMemory(text=m.text, kind=m.kind, category=m.category,
                                    confidence=confidence.get(m.id, 0.9), valid_from=m.valid_from)
         for m in gold])
+    if compact:
+        return extract_op.compact_json(value)
     return json.dumps(value.model_dump(mode="json"), ensure_ascii=False)
 
 
@@ -56,7 +62,7 @@ def turn_inputs(session: Any, ti: int) -> tuple[list[dict[str, str]], list[dict[
     return new, context
 
 
-def extract_examples(syn: Synthetic) -> list[dict[str, Any]]:
+def extract_examples(syn: Synthetic, version: int = GENERATOR_VERSION) -> list[dict[str, Any]]:
     conv, out = syn.conversation, []
     for si, session in enumerate(conv.sessions):
         for ti, turn in enumerate(session.turns):
@@ -65,7 +71,7 @@ def extract_examples(syn: Synthetic) -> list[dict[str, Any]]:
             new, context = turn_inputs(session, ti)
             messages = extract_op.build_messages(new, context, session.date, prompt="short")
             out.append(_record(conv, "extract", f"s{si}/t{ti}", messages,
-                               extraction_target(turn.memories or (), syn.confidence)))
+                               extraction_target(turn.memories or (), syn.confidence, compact=version >= 6)))
     return out
 
 
@@ -150,10 +156,11 @@ def answer_examples(syn: Synthetic, seed: int = 0) -> list[dict[str, Any]]:
     today = conv.sessions[-1].date
     for p in conv.probes:
         evidence = [m for m in active if m.id in p.evidence]
-        others = [m for m in active if m.id not in p.evidence]
+        first = evidence + [m for m in active if m.id in p.related]  # near the top, as retrieval shows them
+        others = [m for m in active if m not in first]
         rng.shuffle(others)
         shown = others[: rng.randint(2, 6)]
-        for m in evidence:
+        for m in first:
             shown.insert(rng.randint(0, min(2, len(shown))), m)
         lines = [answer_op.MemoryLine(text=m.text, when=date.fromisoformat(_shown_date(m, said[m.id])),
                                       kind=m.kind.value) for m in shown]
@@ -163,9 +170,9 @@ def answer_examples(syn: Synthetic, seed: int = 0) -> list[dict[str, Any]]:
     return out
 
 
-def examples(syn: Synthetic, operation: str, seed: int = 0) -> list[dict[str, Any]]:
+def examples(syn: Synthetic, operation: str, seed: int = 0, version: int = GENERATOR_VERSION) -> list[dict[str, Any]]:
     if operation == "extract":
-        return extract_examples(syn)
+        return extract_examples(syn, version)
     if operation == "update":
         return update_examples(syn, seed)
     if operation == "answer":

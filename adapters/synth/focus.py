@@ -1,7 +1,8 @@
-"""Training examples of the extract adapter's known failure modes, for oversampling in a continuation.
+"""Training examples of an adapter's known failure modes, for oversampling in a continuation.
 
     python -m localmem.adapters.synth.focus            # -> <data dir>/focus/extract.jsonl
     python -m localmem.adapters.train --operation extract --extra-data <that file> --init-from ...
+    python -m localmem.adapters.synth.focus --operation answer --kinds near --max 100 --out F
 
 End-to-end tests with hand-written turns showed where the shipped extract adapter goes wrong while its
 F1 on the synthetic dev split is high, because such turns are rare in a uniform sample:
@@ -14,6 +15,11 @@ F1 on the synthetic dev split is high, because such turns are rare in a uniform 
 - ``idle``: any turn with nothing to remember; on the hand-written dev set the adapter stored 12 of
   19 such turns ("ugh it's grim out today, rained all morning" -> "User dislikes rain").
 
+Answer (``--operation answer``):
+
+- ``near``: an unanswerable question next to a memory on its subject (generator v7, probe ids
+  ``n<k>``); end to end the answer adapter restated that memory instead of abstaining.
+
 The rows are the training split's own examples (no new labels); ``train.py --extra-data`` makes them
 up to half of a run.
 """
@@ -21,12 +27,13 @@ up to half of a run.
 from __future__ import annotations
 
 import argparse
-import json
+import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from localmem.adapters.synth.build import _write_jsonl, default_data_dir, read_jsonl
+from localmem.ops import extract as extract_op
 
 
 def new_user_text(row: dict[str, Any]) -> str:
@@ -36,7 +43,7 @@ def new_user_text(row: dict[str, Any]) -> str:
 
 
 def _gold(row: dict[str, Any]) -> list[dict[str, Any]]:
-    return json.loads(row["target"])["memories"]
+    return [m.model_dump(mode="json") for m in extract_op.parse_target(row["target"]).memories]
 
 
 def is_move(row: dict[str, Any]) -> bool:
@@ -61,29 +68,45 @@ def is_idle(row: dict[str, Any]) -> bool:
     return not _gold(row)
 
 
+def is_near_miss(row: dict[str, Any]) -> bool:
+    return row["id"].rsplit("/", 1)[-1].startswith("n")
+
+
 SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"move": is_move, "move+": is_move_and_more,
                                                           "thanks": is_thanks, "idle": is_idle}
+ANSWER_SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"near": is_near_miss}
 
 
-def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str]) -> list[dict[str, Any]]:
-    """The rows any of the named selectors picks, each once, in their original order."""
-    unknown = [k for k in kinds if k not in SELECTORS]
+def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str], operation: str = "extract",
+           limit: int | None = None) -> list[dict[str, Any]]:
+    """The rows any of the named selectors picks, each once, in their original order (a seeded
+    sample of ``limit`` of them, still in order, when there are more)."""
+    selectors = ANSWER_SELECTORS if operation == "answer" else SELECTORS
+    unknown = [k for k in kinds if k not in selectors]
     if unknown:
-        raise ValueError(f"unknown focus {unknown}; expected some of {sorted(SELECTORS)}")
-    return [r for r in rows if any(SELECTORS[k](r) for k in kinds)]
+        raise ValueError(f"unknown focus {unknown} for {operation}; expected some of {sorted(selectors)}")
+    picked = [r for r in rows if any(selectors[k](r) for k in kinds)]
+    if limit is not None and len(picked) > limit:
+        keep = set(random.Random(f"focus:{limit}").sample(range(len(picked)), limit))
+        picked = [r for i, r in enumerate(picked) if i in keep]
+    return picked
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m localmem.adapters.synth.focus", description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", type=Path, default=default_data_dir(7, 1500), help="output of synth.build")
-    p.add_argument("--kinds", default="move,thanks", help=f"comma-separated, of {sorted(SELECTORS)}")
-    p.add_argument("--out", type=Path, help="default: <data dir>/focus/extract.jsonl")
+    p.add_argument("--operation", choices=("extract", "answer"), default="extract")
+    p.add_argument("--kinds", default="move,thanks",
+                   help=f"comma-separated, of {sorted(SELECTORS)} (extract) or {sorted(ANSWER_SELECTORS)} (answer)")
+    p.add_argument("--max", type=int, help="a seeded sample of at most this many rows")
+    p.add_argument("--out", type=Path, help="default: <data dir>/focus/<operation>.jsonl")
     args = p.parse_args(argv)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    rows = select(read_jsonl(args.data_dir / "train" / "extract.jsonl"), kinds)
-    out = args.out or args.data_dir / "focus" / "extract.jsonl"
+    rows = select(read_jsonl(args.data_dir / "train" / f"{args.operation}.jsonl"), kinds, args.operation, args.max)
+    out = args.out or args.data_dir / "focus" / f"{args.operation}.jsonl"
     _write_jsonl(out, rows)
-    counts = {k: sum(1 for r in rows if SELECTORS[k](r)) for k in kinds}
+    selectors = ANSWER_SELECTORS if args.operation == "answer" else SELECTORS
+    counts = {k: sum(1 for r in rows if selectors[k](r)) for k in kinds}
     print(f"{len(rows)} examples {counts} -> {out}")
     return 0
 

@@ -161,6 +161,9 @@ class Probe(_Model):
     alternatives: tuple[str, ...] = ()
     #: Ids of the gold memories the answer comes from.
     evidence: tuple[str, ...] = ()
+    #: Unanswerable only: ids of memories on the question's subject that do not answer it (a near
+    #: miss: "Which hotel did I stay at in Kyoto?" next to "User visited Kyoto").
+    related: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _answer_matches_answerable(self) -> "Probe":
@@ -170,6 +173,8 @@ class Probe(_Model):
             raise ValueError(f"probe {self.id}: an answerable probe needs evidence memory ids")
         if not self.answerable and (self.answer is not None or self.alternatives or self.evidence):
             raise ValueError(f"probe {self.id}: an unanswerable probe has no answer, alternatives or evidence")
+        if self.answerable and self.related:
+            raise ValueError(f"probe {self.id}: related memories are for unanswerable probes (near misses)")
         return self
 
 
@@ -254,7 +259,7 @@ class Conversation(_Model):
         if len(probe_ids) != len(set(probe_ids)):
             raise ValueError(f"conversation {self.id}: probe ids repeat: {probe_ids}")
         for p in self.probes:
-            unknown = [e for e in p.evidence if e not in ids]
+            unknown = [e for e in (*p.evidence, *p.related) if e not in ids]
             if unknown:
                 raise ValueError(f"conversation {self.id}: probe {p.id} cites unknown memories {unknown}")
         return self

@@ -398,3 +398,28 @@ def test_focus_selects_near_misses_for_the_answer_adapter(tmp_path: Path):
     assert build_mod.read_jsonl(out) == near
     with pytest.raises(ValueError, match="unknown focus \\['move'\\] for answer"):
         focus.select(rows, ["move"], "answer")
+
+
+def test_generator_8_pairs_a_near_miss_with_the_question_its_memory_answers(tmp_path: Path):
+    """Trained on near misses alone the adapter declined "What breed is my dog?" next to "User has a
+    corgi named Churro": v8 asks, where it can, what the same memory does answer (probe c1)."""
+    from localmem.adapters.synth import focus
+
+    convs = [make_conversation(SEED, i) for i in range(150)]
+    pairs = 0
+    for s in convs:
+        probes = {p.id: p for p in s.conversation.probes}
+        if "c1" in probes:
+            pairs += 1
+            near, contrast = probes["n1"], probes["c1"]
+            assert contrast.answerable and contrast.evidence == near.related
+            assert len([p for p in probes.values() if p.evidence == near.related]) == 1
+    assert pairs > 40
+    build_mod.build(120, SEED, tmp_path)
+    rows = build_mod.read_jsonl(tmp_path / "train" / "answer.jsonl")
+    chosen = focus.select(rows, ["pair"], "answer")
+    ends = sorted(r["id"].rsplit("/", 1)[1] for r in chosen)
+    assert chosen and ends == sorted(["c1", "n1"] * (len(chosen) // 2))
+    assert len(focus.select(rows, ["pair"], "answer", limit=3)) == 6
+    with pytest.raises(ValueError, match="on its own"):
+        focus.select(rows, ["pair", "near"], "answer")

@@ -303,4 +303,16 @@ def _probes_v5(b: _Builder, rng: random.Random, ask_rng: random.Random) -> list[
         if near and ask_rng.random() < 0.75:
             question, i = ask_rng.choice(near)
             probes.append({"id": "n1", "question": question, "answerable": False, "related": [ids[i]]})
+            if b.version >= 8:
+                # v8: and the question that memory does answer (probe "c1"), so that the subject alone
+                # never means "abstain" (trained on near misses alone, the adapter declined "What breed
+                # is my dog?" next to "User has a corgi named Churro")
+                asked_already = [p for p in probes if p.get("evidence") == [ids[i]]]
+                pair = [o for o in options if o[0] == ids[i]]
+                if asked_already:
+                    asked_already[0]["id"] = "c1"
+                elif pair:
+                    mid, _, asked, answer = pair[0]
+                    probes.append({"id": "c1", "question": asked, "answerable": True, "answer": answer,
+                                   "evidence": [mid]})
     return probes

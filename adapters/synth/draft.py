@@ -17,8 +17,9 @@ from localmem.dates import resolve_relative_date
 #: 5: answer probes rephrased and about more kinds of memory (synth/asks.py); 6: the same
 #: conversations, extract targets in the compact form an extract adapter answers in
 #: (``localmem.ops.extract.compact_json``); 7: unanswerable probes next to a memory on the same
-#: subject (synth/near_miss.py), the rest as 6.
-GENERATOR_VERSION = 7
+#: subject (synth/near_miss.py), the rest as 6; 8: each near miss with the question that memory does
+#: answer, when it has one (probe id ``c1``).
+GENERATOR_VERSION = 8
 
 T = TypeVar("T")
 

@@ -19,6 +19,10 @@ Answer (``--operation answer``):
 
 - ``near``: an unanswerable question next to a memory on its subject (generator v7, probe ids
   ``n<k>``); end to end the answer adapter restated that memory instead of abstaining.
+- ``pair``: a near miss together with the question the same memory does answer (generator v8,
+  probe ``c1``), both or neither: trained on near misses alone, the adapter declined answerable
+  questions about a remembered subject ("What breed is my dog?" next to "User has a corgi named
+  Churro").
 
 The rows are the training split's own examples (no new labels); ``train.py --extra-data`` makes them
 up to half of a run.
@@ -72,9 +76,14 @@ def is_near_miss(row: dict[str, Any]) -> bool:
     return row["id"].rsplit("/", 1)[-1].startswith("n")
 
 
+def is_pair(row: dict[str, Any]) -> bool:
+    """A near miss or its answerable contrast; ``select`` keeps only conversations with both."""
+    return row["id"].rsplit("/", 1)[-1] in ("n1", "c1")
+
+
 SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"move": is_move, "move+": is_move_and_more,
                                                           "thanks": is_thanks, "idle": is_idle}
-ANSWER_SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"near": is_near_miss}
+ANSWER_SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"near": is_near_miss, "pair": is_pair}
 
 
 def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str], operation: str = "extract",
@@ -86,10 +95,19 @@ def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str], operation: str 
     if unknown:
         raise ValueError(f"unknown focus {unknown} for {operation}; expected some of {sorted(selectors)}")
     picked = [r for r in rows if any(selectors[k](r) for k in kinds)]
-    if limit is not None and len(picked) > limit:
-        keep = set(random.Random(f"focus:{limit}").sample(range(len(picked)), limit))
-        picked = [r for i, r in enumerate(picked) if i in keep]
-    return picked
+    groups = [[r] for r in picked]
+    if "pair" in kinds:  # both halves of a pair or neither; a pair counts once for ``limit``
+        if len(kinds) > 1:
+            raise ValueError("focus 'pair' is selected on its own")
+        by_conv: dict[str, list[dict[str, Any]]] = {}
+        for r in picked:
+            by_conv.setdefault(r["conversation"], []).append(r)
+        groups = [g for g in by_conv.values() if len(g) == 2]
+    if limit is not None and len(groups) > limit:
+        keep = set(random.Random(f"focus:{limit}").sample(range(len(groups)), limit))
+        groups = [g for i, g in enumerate(groups) if i in keep]
+    chosen = {id(r) for g in groups for r in g}
+    return [r for r in picked if id(r) in chosen]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -266,3 +266,34 @@ def test_with_an_adapter_the_full_form_is_malformed_and_parked(mem: Memory):
     good = AdapterRuntime(["[]"])
     assert Pipeline(mem.store, good).process(scope, logged).events == []
     assert not mem.store.pending_messages(user_id="ana")
+
+
+def test_update_asks_the_model_only_above_the_similarity_floor():
+    """bench/bench_update_floor.py: at 0.40 no gold target of the synthetic dev split is lost that
+    0.35 kept, and a fifth of the update calls are saved."""
+    from localmem.ops.update import MIN_SIMILARITY, Neighbour, decide
+
+    assert MIN_SIMILARITY == 0.40
+    rt = ScriptedRuntime([], update=['{"event": "SUPERSEDE", "id": 0, "text": null}'])
+    below = [Neighbour(memory_id="m1", text="User lives in Oslo", similarity=0.38)]
+    resolved, call = decide(rt, "User works at a bakery", below)
+    assert (resolved.event, resolved.used_model, call) == ("ADD", False, None) and rt.calls == []
+    above = [Neighbour(memory_id="m1", text="User lives in Oslo", similarity=0.69)]
+    resolved, call = decide(rt, "User lives in Bergen", above)
+    assert resolved.event == "SUPERSEDE" and resolved.target_id == "m1" and len(rt.calls) == 1
+
+
+def test_update_floor_table_counts_calls_and_lost_targets():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_update_floor", Path(__file__).parents[1] / "bench" /
+                                                  "bench_update_floor.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = [{"decision": "ADD", "max": 0.2, "target": None}, {"decision": "ADD", "max": 0.42, "target": None},
+            {"decision": "SUPERSEDE", "max": 0.7, "target": 0.7}, {"decision": "UPDATE", "max": 0.5, "target": 0.37}]
+    by_floor = {r["floor"]: r for r in bench.table(rows)}
+    assert by_floor[0.35] == {"floor": 0.35, "model_calls": 3, "candidates": 4, "non_add_gold": 2,
+                              "non_add_below_floor": 0}
+    assert (by_floor[0.40]["model_calls"], by_floor[0.40]["non_add_below_floor"]) == (3, 1)
+    assert (by_floor[0.60]["model_calls"], by_floor[0.60]["non_add_below_floor"]) == (1, 1)

@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--operation", choices=("extract", "answer"), default="extract")
     p.add_argument("--kinds", default="move,thanks",
                    help=f"comma-separated, of {sorted(SELECTORS)} (extract) or {sorted(ANSWER_SELECTORS)} (answer)")
-    p.add_argument("--max", type=int, help="a seeded sample of at most this many rows")
+    p.add_argument("--max", type=int, help="a seeded sample of at most this many rows (pairs, for pair)")
     p.add_argument("--out", type=Path, help="default: <data dir>/focus/<operation>.jsonl")
     args = p.parse_args(argv)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]

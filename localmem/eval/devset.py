@@ -163,7 +163,8 @@ class Probe(_Model):
     evidence: tuple[str, ...] = ()
     #: Unanswerable only: ids of memories on the question's subject that do not answer it (a near
     #: miss: "Which hotel did I stay at in Kyoto?" next to "User visited Kyoto").
-    related: tuple[str, ...] = ()
+    related: tuple[str, ...] = Field((), exclude_if=lambda v: not v)  # absent when empty: data of
+    # generators 1-6 (written before the field existed) serialises byte for byte
 
     @model_validator(mode="after")
     def _answer_matches_answerable(self) -> "Probe":

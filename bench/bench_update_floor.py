@@ -34,20 +34,17 @@ def gold_neighbours(convs, embed) -> list[dict]:
     active memory, and the similarity to its gold target (UPDATE / SUPERSEDE / NONE)."""
     rows = []
     for s in convs:
-        active = []
-        for session in s.conversation.sessions:
-            for turn in session.turns:
-                for m in turn.memories or ():
-                    if active:
-                        v = embed([m.text] + [a.text for a in active])
-                        sims = v[1:] @ v[0]
-                        ids = [a.id for a in active]
-                        target = float(sims[ids.index(m.target)]) if m.target in ids else None
-                        rows.append({"decision": m.decision.value, "max": float(sims.max()), "target": target})
-                    if m.decision.value in ("UPDATE", "SUPERSEDE"):
-                        active = [a for a in active if a.id != m.target]
-                    if m.decision.value != "NONE":
-                        active.append(m)
+        memories = s.conversation.memories()
+        vectors = dict(zip((m.id for m in memories), embed([m.text for m in memories]))) if memories else {}
+        active: list = []
+        for m in memories:  # in the order they were said
+            if active:
+                sims = {a.id: float(vectors[a.id] @ vectors[m.id]) for a in active}
+                rows.append({"decision": m.decision.value, "max": max(sims.values()), "target": sims.get(m.target)})
+            if m.decision.value in ("UPDATE", "SUPERSEDE"):
+                active = [a for a in active if a.id != m.target]
+            if m.decision.value != "NONE":
+                active.append(m)
     return rows
 
 

@@ -227,9 +227,14 @@ def test_result_lists_the_candidates(mem: Memory):
 class AdapterRuntime(ScriptedRuntime):
     """A runtime with memory adapters: the pipeline sends the short prompts."""
 
+    def __init__(self, extract: list[str], update: list[str] | None = None):
+        super().__init__(extract, update)
+        self.adapters_used: list[str | None] = []
+        self.grammars: list = []
+
     def chat(self, messages, *, adapter=None, **params):
-        self.adapters_used = [*getattr(self, "adapters_used", []), adapter]
-        self.grammars = [*getattr(self, "grammars", []), params.get("grammar")]
+        self.adapters_used.append(adapter)
+        self.grammars.append(params.get("grammar"))
         return super().chat(messages, adapter=adapter, **params)
 
     def adapter_for(self, operation):

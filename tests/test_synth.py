@@ -104,6 +104,8 @@ def test_generator_5_extract_targets_keep_the_full_form():
         assert [m.text for m in target.memories] == [g.text for g in turn.gold]
         assert extract_op.parse_target(row["target"]) == target
     assert [r["messages"] for r in examples(s, "extract", version=5)] == [r["messages"] for r in examples(s, "extract")]
+    # Probe.related (v7) is left out when empty, so conversations.jsonl of v1-v6 stays byte for byte
+    assert '"related"' not in json.dumps(s.to_json())
 
 
 def test_update_examples_point_at_the_gold_target(synthetic):

@@ -99,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, help="output directory (default: under $LOCALMEM_CACHE/memlora)")
     p.add_argument("--generator-version", type=int, choices=range(1, GENERATOR_VERSION + 1),
-                   default=GENERATOR_VERSION, help="1 to 4 reproduce the data of the adapters' earlier runs")
+                   default=GENERATOR_VERSION,
+                   help=f"1 to {GENERATOR_VERSION - 1} reproduce the data of the adapters' earlier runs")
     p.add_argument("--card", type=Path, default=DEFAULT_CARD, help="where to copy the data card")
     args = p.parse_args(argv)
     out = args.out or default_data_dir(args.seed, args.n, args.generator_version)

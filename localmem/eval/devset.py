@@ -162,9 +162,9 @@ class Probe(_Model):
     #: Ids of the gold memories the answer comes from.
     evidence: tuple[str, ...] = ()
     #: Unanswerable only: ids of memories on the question's subject that do not answer it (a near
-    #: miss: "Which hotel did I stay at in Kyoto?" next to "User visited Kyoto").
-    related: tuple[str, ...] = Field((), exclude_if=lambda v: not v)  # absent when empty: data of
-    # generators 1-6 (written before the field existed) serialises byte for byte
+    #: miss: "Which hotel did I stay at in Kyoto?" next to "User visited Kyoto"). Left out of the JSON
+    #: when empty, so that data written before the field existed serialises byte for byte.
+    related: tuple[str, ...] = Field((), exclude_if=lambda v: not v)
 
     @model_validator(mode="after")
     def _answer_matches_answerable(self) -> "Probe":

@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from localmem.adapters import ADAPTERS_DIR  # noqa: E402
 from localmem.adapters.synth.build import default_data_dir, load_conversations  # noqa: E402
 from localmem.adapters.synth.conversation import Synthetic  # noqa: E402
+from localmem.adapters.synth.draft import GENERATOR_VERSION  # noqa: E402
 from localmem.adapters.synth.examples import answer_examples, turn_inputs, update_examples  # noqa: E402
 from localmem.config import AdapterSpec  # noqa: E402
 from localmem.llm import Runtime  # noqa: E402
@@ -47,7 +48,6 @@ from localmem.ops import answer as answer_op  # noqa: E402
 from localmem.ops import extract as extract_op  # noqa: E402
 from localmem.ops import update as update_op  # noqa: E402
 from localmem.registry import load_registry  # noqa: E402
-from localmem.structured import chat_json  # noqa: E402
 
 CONFIGS = {"0.5b-prompts": ("fast", False), "0.5b-adapters": ("fast", True), "1.5b-prompts": ("quality", False)}
 OPS = ("extract", "update", "answer")
@@ -59,6 +59,8 @@ RESULTS = ROOT / "bench" / "results"
 
 SHIPPED = ADAPTERS_DIR / ADAPTER_SUBDIR
 adapter_dir = SHIPPED  # --adapters-dir: a candidate's export directory instead of the shipped adapters
+data_version = GENERATOR_VERSION  # the generator version of the data read (its examples are built as that version)
+update_form = "compact"  # --update-form full: an update adapter trained before generator v9 answers in the full form
 
 
 def adapter_file(op: str) -> Path:
@@ -70,14 +72,19 @@ def _sha(path: Path) -> str:
 
 
 def version(config: str, op: str, card: str) -> str:
-    """Cache key: the data, the op's source code and (with adapters) the adapter file."""
+    """Cache key: the data (and the generator version its update / answer examples are built as),
+    the op's source code and (with adapters) the adapter file."""
     h = hashlib.sha256(f"{config}/{op}/{card}".encode())
+    if op in ("update", "answer"):
+        h.update(f"generator {data_version}".encode())
     h.update((ROOT / "localmem" / "ops" / f"{ADAPTER_OF[op]}.py").read_bytes())
     h.update((ROOT / "localmem" / "structured.py").read_bytes())
     if op == "general":
         h.update((ROOT / "adapters" / "synth" / "general.py").read_bytes())
     if CONFIGS[config][1]:
         h.update(_sha(adapter_file(ADAPTER_OF[op])).encode())
+        if op == "update" and update_form == "full":
+            h.update(b"full form")
     return h.hexdigest()[:12]
 
 
@@ -126,11 +133,11 @@ def _tokens(attempts: list[Any]) -> dict[str, int]:
 
 def _call_update(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
     out = []
-    for row in update_examples(syn):
-        gold = json.loads(row["target"])
+    for row in update_examples(syn, version=data_version):
+        gold = update_op.parse_target(row["target"]).model_dump(mode="json")
         messages = row["messages"] if adapter else full_messages("update", row)
         t0 = time.perf_counter()
-        res = chat_json(rt, messages, update_op.UpdateDecision, adapter=adapter, temperature=0.0, max_tokens=120)
+        res = update_op.ask(rt, messages, adapter=adapter, compact=adapter is not None and update_form == "compact")
         secs = time.perf_counter() - t0
         pred = res.value.model_dump(mode="json") if res.ok and res.value else None
         out.append({"key": row["id"], "ok": res.ok, "gold": gold, "pred": pred, "seconds": secs,
@@ -140,7 +147,7 @@ def _call_update(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[
 
 def _call_answer(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
     out = []
-    for row in answer_examples(syn):
+    for row in answer_examples(syn, version=data_version):
         messages = row["messages"] if adapter else full_messages("answer", row)
         t0 = time.perf_counter()
         res = rt.chat(messages, adapter=adapter, temperature=0.0, max_tokens=100)
@@ -261,11 +268,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="default: bench/results/adapters[-dev].json")
     p.add_argument("--adapters-dir", type=Path, default=SHIPPED,
                    help="where the 0.5b-adapters files are (e.g. a candidate exported with train.py --out-dir)")
+    p.add_argument("--update-form", choices=("compact", "full"), default="compact",
+                   help="full: the update adapter answers in the full JSON object (trained before generator v9)")
     p.add_argument("--record-manifest", action="store_true",
                    help="store the 0.5b-adapters scores of this split in the adapters' manifest entries")
     args = p.parse_args(argv)
-    global adapter_dir
+    global adapter_dir, data_version, update_form
     adapter_dir = args.adapters_dir
+    update_form = args.update_form
     if args.record_manifest and adapter_dir.resolve() != SHIPPED.resolve():
         p.error("--record-manifest records the shipped adapters' scores: drop --adapters-dir")
 
@@ -276,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         convs = [Synthetic(c, "devset") for c in load_devset().conversations]
     else:
         card = _sha(args.data_dir / "card.json")
+        data_version = json.loads((args.data_dir / "card.json").read_text())["generator_version"]
         convs = sorted(load_conversations(args.data_dir, args.split), key=lambda s: s.conversation.id)
     from localmem.embed import Embedder
 

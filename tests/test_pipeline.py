@@ -258,6 +258,32 @@ def test_with_an_adapter_extraction_is_read_from_the_compact_form(mem: Memory):
         [("User moved to Lyon in 2023-04", "2023-04"), ("User is vegetarian", None)]
 
 
+def test_with_an_adapter_the_update_decision_is_read_from_the_compact_form(mem: Memory):
+    scope, logged = log(mem, "I live in Oslo")
+    Pipeline(mem.store, AdapterRuntime(['[["User lives in Oslo","fact","location"]]'])).process(scope, logged)
+    scope, logged = log(mem, "I moved to Bergen")
+    rt = AdapterRuntime(['[["User lives in Bergen","fact","location"]]'], update=['["SUPERSEDE",0]'])
+    result = Pipeline(mem.store, rt).process(scope, logged)
+    assert rt.adapters_used == ["extract", "update"] and rt.calls[1][1][0]["content"] == "Update memory."
+    assert [e.event.value for e in result.events] == ["SUPERSEDE"]
+    assert [m.text for m in mem.get_all(user_id="ana")] == ["User lives in Bergen"]
+
+
+def test_compact_update_round_trips_and_refuses_what_the_full_form_allows():
+    from pydantic import ValidationError
+
+    from localmem.ops.update import CompactUpdate, UpdateDecision, compact_json, parse_target
+
+    for decision in (UpdateDecision(event="ADD"), UpdateDecision(event="NONE", id=2),
+                     UpdateDecision(event="SUPERSEDE", id=0), UpdateDecision(event="UPDATE", id=1, text="User tea")):
+        assert parse_target(compact_json(decision)) == decision
+    assert compact_json(UpdateDecision(event="ADD")) == '["ADD"]'  # 3 tokens where the full form takes ~15
+    assert parse_target('{"event": "NONE", "id": 1, "text": null}') == UpdateDecision(event="NONE", id=1)
+    for bad in ('["ADD",0]', '["SUPERSEDE"]', '["UPDATE",0]', '["MERGE",0]', '["NONE",-1]'):
+        with pytest.raises(ValidationError):
+            CompactUpdate.model_validate_json(bad)
+
+
 def test_with_an_adapter_the_full_form_is_malformed_and_parked(mem: Memory):
     """The adapter's path accepts only the compact form: an object (or an unknown kind) is retried,
     then parked with the raw outputs, the message kept pending."""

@@ -114,7 +114,9 @@ def test_update_examples_point_at_the_gold_target(synthetic):
         conv = s.conversation
         for row in examples(s, "update", SEED):
             gold = conv.memory(row["id"].split("/")[1])
-            decision = update_op.UpdateDecision.model_validate_json(row["target"])
+            assert row["target"].startswith("[")  # the compact form (generator v9 on)
+            decision = update_op.parse_target(row["target"])
+            assert update_op.compact_json(decision) == row["target"]
             assert decision.event == gold.decision.value
             seen[decision.event] += 1
             shown = row["messages"][1]["content"].split("\n")
@@ -127,6 +129,15 @@ def test_update_examples_point_at_the_gold_target(synthetic):
                 assert line.startswith(f"{decision.id}. {conv.memory(gold.target).text} (")
                 assert (decision.text == gold.text) == (gold.decision is Decision.UPDATE)
     assert set(seen) == {"ADD", "UPDATE", "SUPERSEDE", "NONE"}
+
+
+def test_update_examples_before_v9_keep_the_full_form(synthetic):
+    s = synthetic[0]
+    old, new = examples(s, "update", SEED, version=8), examples(s, "update", SEED)
+    assert [r["messages"] for r in old] == [r["messages"] for r in new]
+    for a, b in zip(old, new):
+        assert a["target"].startswith("{") and json.loads(a["target"]).keys() == {"event", "id", "text"}
+        assert update_op.parse_target(a["target"]) == update_op.parse_target(b["target"])
 
 
 def test_answer_examples_use_evidence_or_abstain(synthetic):
@@ -221,9 +232,15 @@ def test_teacher_inputs_and_filter(synthetic):
     ("User has a dog named Moose", "You have a dog named Moose."),
     ("User does not like olives", "You do not like olives."),
     ("User saves £300 a month for the user's honeymoon", "You save £300 a month for your honeymoon."),
+    ("User does padel regularly", "You do padel regularly."),
+    ("User goes climbing on Fridays", "You go climbing on Fridays."),
 ])
 def test_second_person(text, expected):
     assert second_person(text) == expected
+
+
+def test_second_person_before_generator_11_keeps_its_slip():
+    assert second_person("User does padel regularly", irregular=False) == "You doe padel regularly."
 
 
 def test_unknown_operation_is_refused(synthetic):
@@ -425,3 +442,54 @@ def test_generator_8_pairs_a_near_miss_with_the_question_its_memory_answers(tmp_
     assert len(focus.select(rows, ["pair"], "answer", limit=3)) == 6
     with pytest.raises(ValueError, match="on its own"):
         focus.select(rows, ["pair", "near"], "answer")
+
+
+def test_generator_10_says_years_that_are_not_ages_and_relatives_of_relatives(tmp_path: Path):
+    """The compact extract adapter turned "I've had the trattoria for 22 years" into "User is 22
+    years old": v10 says such years (and "my wife's brother Marco") among the introductions."""
+    from localmem.adapters.synth import focus
+
+    def memories(version: int) -> list[tuple[str, str]]:
+        convs = [make_conversation(SEED, i, version).conversation for i in range(150)]
+        return [(t.content, m.text) for conv in convs for t in conv.user_turns() for m in t.gold]
+
+    new = memories(10)
+    years = [(say, text) for say, text in new if re.search(r"\bfor \d+ years\b", text)]
+    in_law = [(say, text) for say, text in new if re.match(r"User's \w+'s ", text)]
+    assert len(years) > 10 and len(in_law) > 10
+    for say, text in years:
+        n = re.search(r"(\d+) years", text).group(1)
+        assert f"{n} years" in say and f"User is {n} years old" not in [t for s, t in new if s == say]
+    for say, text in in_law:
+        first, second = re.match(r"User's (\w+)'s ([\w ]+?) (?:is named|\w+ lives)", text).groups()
+        assert f"my {first}'s {second}" in say.lower()
+    old = {text for _, text in memories(9)}
+    assert not any(re.match(r"User's \w+'s ", t) or re.search(r"\bfor \d+ years\b", t) for t in old)
+    build_mod.build(120, SEED, tmp_path)
+    rows = build_mod.read_jsonl(tmp_path / "train" / "extract.jsonl")
+    picked = focus.select(rows, ["years", "inlaw"])
+    assert picked and all(re.search(r"for \d+ years|User's \w+'s ", r["target"]) for r in picked)
+
+
+def test_generator_11_answer_blocks_rank_memories_like_a_search(synthetic):
+    """End to end the answer adapter sees eight retrieved memories, many on the asked subject; v11
+    blocks are the memories sharing most content words with the question, then the evidence's
+    category; v10 and earlier keep their few random ones."""
+    from localmem.adapters.synth.examples import RECALLED
+    from localmem.store.search import content_words
+
+    checked = 0
+    for s in synthetic[:60]:
+        active = s.conversation.active_memories()
+        old, new = examples(s, "answer", SEED, version=10), examples(s, "answer", SEED)
+        assert [r["messages"][-1] for r in old] == [r["messages"][-1] for r in new]
+        for row, probe in zip(new, s.conversation.probes):
+            lines = [line.split("] ", 1)[1] for line in row["messages"][0]["content"].splitlines()[2:]]
+            assert len(lines) == min(RECALLED, len(active))
+            first = [m.text for m in active if m.id in probe.evidence or m.id in probe.related]
+            assert all(t in lines[:len(first) + 2] for t in first)
+            asked = set(content_words(probe.question))
+            overlap = [len(asked & set(content_words(t))) for t in lines if t not in first]
+            assert overlap == sorted(overlap, reverse=True)
+            checked += 1
+    assert checked > 100

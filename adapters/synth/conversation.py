@@ -23,10 +23,11 @@ from localmem.adapters.synth.draft import GENERATOR_VERSION, Ctx, Draft, Piece
 from localmem.eval.devset import Conversation, eval_persona_names
 
 INTRO = facts_life.INTRO + facts_taste.INTRO
+INTRO_V10 = INTRO + facts_life.INTRO_V10
 CHANGES = facts_life.CHANGES + facts_taste.CHANGES
 #: Templates that may be used more than once in one conversation (they draw a new subject each time).
 REUSABLE = {"child", "pet", "relative", "friend", "food_like", "food_dislike", "appointment", "purchase",
-            "trip_past", "book_genre", "screen_genre", "allergy", "constraint", "style"}
+            "trip_past", "in_law", "book_genre", "screen_genre", "allergy", "constraint", "style"}
 SPLITS = ("train", "dev", "test")
 FIRST_DAY = date(2022, 1, 3)
 
@@ -94,7 +95,7 @@ class _Builder:
 
     def _intro(self, c: Ctx) -> Piece | None:
         for _ in range(6):
-            fn = c.pick(INTRO)
+            fn = c.pick(INTRO_V10 if self.version >= 10 else INTRO)
             if fn.__name__ in self.used and fn.__name__ not in REUSABLE:
                 continue
             piece = fn(c)

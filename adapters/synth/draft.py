@@ -18,8 +18,14 @@ from localmem.dates import resolve_relative_date
 #: conversations, extract targets in the compact form an extract adapter answers in
 #: (``localmem.ops.extract.compact_json``); 7: unanswerable probes next to a memory on the same
 #: subject (synth/near_miss.py), the rest as 6; 8: each near miss with the question that memory does
-#: answer, when it has one (probe id ``c1``).
-GENERATOR_VERSION = 8
+#: answer, when it has one (probe id ``c1``); 9: the same conversations, update targets in the
+#: compact form an update adapter answers in (``localmem.ops.update.compact_json``); 10: years that
+#: are not ages ("I've had the trattoria for 22 years") and relatives of relatives ("my wife's
+#: brother Marco"), both drawn among the introductions (``facts_life.INTRO_V10``); 11: the same
+#: conversations, answer blocks of the memories a search would rank first (``examples.RECALLED``,
+#: many on the asked subject) instead of a few random ones, and answers "You do padel" where 1-10
+#: wrote "You doe padel".
+GENERATOR_VERSION = 11
 
 T = TypeVar("T")
 

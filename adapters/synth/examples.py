@@ -3,8 +3,9 @@
 Every example is ``{"id", "conversation", "operation", "messages", "target"}`` where ``messages`` is
 what ``localmem.ops.<op>.build_messages(..., prompt="short")`` returns for that input and
 ``target`` is the assistant reply to learn: the JSON of the op's pydantic output model (keys in
-declaration order, as the grammar fixes them; for extract from generator v6 on, the compact arrays
-``extract_op.compact_json`` writes) or, for ``answer``, the reply text.
+declaration order, as the grammar fixes them; for extract from generator v6 on and update from v9
+on, the compact arrays ``extract_op.compact_json`` / ``update_op.compact_json`` write) or, for
+``answer``, the reply text.
 
 - extract: one per user turn; the new turns are the assistant turn just before it (if any) and the
   user turn, the context is up to ``CONTEXT_TURNS`` earlier turns of the session (as
@@ -13,7 +14,8 @@ declaration order, as the grammar fixes them; for extract from generator v6 on, 
   only then): for ADD, at least one active memory of the same category; for UPDATE / SUPERSEDE /
   NONE, the target. Neighbours are the target plus other active memories, same category first (what
   a similarity search would return), in a seeded order, shown with their dates.
-- answer: one per probe; the evidence memory among other active memories; the reply is the
+- answer: one per probe; the evidence memory among other active memories (from generator v11 on,
+  the ``RECALLED`` a search would rank first: many on the asked subject); the reply is the
   evidence turned into the second person, or an abstention for unanswerable probes (a near miss
   shows the memory on its subject that does not answer it near the top).
 """
@@ -33,6 +35,7 @@ from localmem.ops import answer as answer_op
 from localmem.ops import extract as extract_op
 from localmem.ops import update as update_op
 from localmem.pipeline import CONTEXT_TURNS, NEIGHBOURS
+from localmem.store.search import content_words
 
 OPERATIONS = ("extract", "update", "answer")
 
@@ -83,7 +86,7 @@ def _shown_date(m: GoldMemory, said: date) -> str:
     return said.isoformat()
 
 
-def update_examples(syn: Synthetic, seed: int = 0) -> list[dict[str, Any]]:
+def update_examples(syn: Synthetic, seed: int = 0, version: int = GENERATOR_VERSION) -> list[dict[str, Any]]:
     conv, out = syn.conversation, []
     rng = random.Random(f"update:{seed}:{conv.id}")
     active: dict[str, tuple[GoldMemory, date]] = {}
@@ -112,8 +115,10 @@ def update_examples(syn: Synthetic, seed: int = 0) -> list[dict[str, Any]]:
                     decision = update_op.UpdateDecision(
                         event=m.decision.value, id=idx,
                         text=m.text if m.decision is Decision.UPDATE else None)
+                    target = (update_op.compact_json(decision) if version >= 9
+                              else json.dumps(decision.model_dump(mode="json"), ensure_ascii=False))
                     out.append(_record(conv, "update", m.id, update_op.build_messages(m.text, neighbours, "short"),
-                                       json.dumps(decision.model_dump(mode="json"), ensure_ascii=False)))
+                                       target))
                 if m.decision in (Decision.UPDATE, Decision.SUPERSEDE):
                     active.pop(m.target, None)  # type: ignore[arg-type]
                 if m.decision is not Decision.NONE:
@@ -129,8 +134,13 @@ ABSTAIN = ("I don't know, you haven't told me that.", "I don't remember you tell
            "I don't have any information about that yet.", "I don't know. You haven't mentioned it to me.")
 
 
-def second_person(text: str) -> str:
-    """'User loves jazz' -> 'You love jazz.'; 'User's cat is named Fig' -> 'Your cat is named Fig.'"""
+_IRREGULAR = {"does": "do", "goes": "go"}
+
+
+def second_person(text: str, irregular: bool = True) -> str:
+    """'User loves jazz' -> 'You love jazz.'; 'User's cat is named Fig' -> 'Your cat is named Fig.'
+
+    ``irregular=False``: generators 1-10, which wrote "User does padel" as "You doe padel"."""
     for pattern, repl in _SECOND_PERSON:
         if re.match(pattern, text):
             out = re.sub(pattern, repl, text, count=1)
@@ -139,7 +149,9 @@ def second_person(text: str) -> str:
         out = text
     if repl == "You ":
         m = re.match(r"^You (\w+)\b", out)
-        if m and m.group(1).endswith("s") and not m.group(1).endswith("ss"):
+        if m and irregular and m.group(1) in _IRREGULAR:
+            out = f"You {_IRREGULAR[m.group(1)]}" + out[len("You ") + len(m.group(1)):]
+        elif m and m.group(1).endswith("s") and not m.group(1).endswith("ss"):
             verb = m.group(1)
             base = verb[:-2] if verb.endswith(("ches", "shes", "sses", "xes")) else verb[:-1]
             base = base[:-1] + "y" if verb.endswith("ies") else base
@@ -148,7 +160,24 @@ def second_person(text: str) -> str:
     return out.rstrip(".") + "."
 
 
-def answer_examples(syn: Synthetic, seed: int = 0) -> list[dict[str, Any]]:
+#: How many memories the assistant retrieves for a question (``Assistant.recall``).
+RECALLED = 8
+
+
+def _ranked_like_search(question: str, first: list[GoldMemory], others: list[GoldMemory],
+                        rng: random.Random) -> list[GoldMemory]:
+    """Generator v11: the lines a search would return beside the evidence: the memories sharing
+    most content words with the question, then those of the evidence's category, ties in a seeded
+    order; the pipeline shows several memories on the asked subject, not one among strangers."""
+    asked = set(content_words(question))
+    categories = {m.category for m in first}
+    ties = {m.id: rng.random() for m in others}
+    ranked = sorted(others, key=lambda m: (-len(asked & set(content_words(m.text))),
+                                           m.category not in categories, ties[m.id]))
+    return ranked[: max(RECALLED - len(first), 0)]
+
+
+def answer_examples(syn: Synthetic, seed: int = 0, version: int = GENERATOR_VERSION) -> list[dict[str, Any]]:
     conv, out = syn.conversation, []
     rng = random.Random(f"answer:{seed}:{conv.id}")
     active = conv.active_memories()
@@ -158,14 +187,18 @@ def answer_examples(syn: Synthetic, seed: int = 0) -> list[dict[str, Any]]:
         evidence = [m for m in active if m.id in p.evidence]
         first = evidence + [m for m in active if m.id in p.related]  # near the top, as retrieval shows them
         others = [m for m in active if m not in first]
-        rng.shuffle(others)
-        shown = others[: rng.randint(2, 6)]
+        if version >= 11:
+            shown = _ranked_like_search(p.question, first, others, rng)
+        else:
+            rng.shuffle(others)
+            shown = others[: rng.randint(2, 6)]
         for m in first:
             shown.insert(rng.randint(0, min(2, len(shown))), m)
         lines = [answer_op.MemoryLine(text=m.text, when=date.fromisoformat(_shown_date(m, said[m.id])),
                                       kind=m.kind.value) for m in shown]
         messages = answer_op.build_messages(p.question, lines, today=today, prompt="short")
-        reply = second_person(evidence[0].text) if p.answerable and evidence else rng.choice(ABSTAIN)
+        reply = (second_person(evidence[0].text, irregular=version >= 11) if p.answerable and evidence
+                 else rng.choice(ABSTAIN))
         out.append(_record(conv, "answer", p.id, messages, reply))
     return out
 
@@ -174,7 +207,7 @@ def examples(syn: Synthetic, operation: str, seed: int = 0, version: int = GENER
     if operation == "extract":
         return extract_examples(syn, version)
     if operation == "update":
-        return update_examples(syn, seed)
+        return update_examples(syn, seed, version)
     if operation == "answer":
-        return answer_examples(syn, seed)
+        return answer_examples(syn, seed, version)
     raise ValueError(f"unknown operation {operation!r}: expected one of {', '.join(OPERATIONS)}")

@@ -385,8 +385,60 @@ def budget(c: Ctx) -> Piece:
     return Piece(say, [Draft(f"User's weekly budget for {what} is {cur}{amount}", "fact", "finance", 0.85)])
 
 
+BUSINESSES = ("bakery", "café", "bookshop", "trattoria", "garage", "flower shop", "bike repair shop", "food truck")
+
+
+def tenure(c: Ctx) -> Piece:
+    """A number of years that is not an age (v10): "I've had the trattoria for 22 years"."""
+    n = c.rng.randint(2, 35)
+    which = c.rng.randrange(4)
+    if which == 0:
+        biz = c.pick(BUSINESSES)
+        say = c.pick([f"I've had the {biz} for {n} years", f"I've been running my {biz} for {n} years now",
+                      f"{n} years I've had this {biz}, can you believe it"])
+        return Piece(say, [Draft(f"User has run a {biz} for {n} years", "fact", "work", 0.9)])
+    if which == 1:
+        title, _ = c.pick(P.JOBS)
+        a = "an" if title[0] in "aeiouAEIOU" else "a"
+        say = c.pick([f"I've been {a} {title} for {n} years", f"{n} years as {a} {title} and counting",
+                      f"been doing this {title} thing for {n} years"])
+        return Piece(say, [Draft(f"User has worked as {a} {title} for {n} years", "fact", "work", 0.9)])
+    if which == 2:
+        say = c.pick([f"we've been married for {n} years", f"{n} years married this spring",
+                      f"married {n} years and still arguing about the dishes"])
+        return Piece(say, [Draft(f"User has been married for {n} years", "fact", "relationships", 0.9)])
+    skill = c.pick(P.SKILLS)
+    say = c.pick([f"I've been doing {skill} for {n} years", f"{n} years of {skill} and I'm still learning"])
+    return Piece(say, [Draft(f"User has been doing {skill} for {n} years", "fact", "hobbies", 0.85)])
+
+
+def in_law(c: Ctx) -> Piece:
+    """A relative of a relative (v10): the memory keeps both links ("User's wife's brother")."""
+    first = c.pick(P.PARTNER_ROLES[:3] + P.CHILD_ROLES + ("mum", "dad", "sister", "brother"))
+    if first in P.CHILD_ROLES:
+        seconds: tuple[str, ...] = ("teacher", "best friend", "football coach")
+    elif first in ("mum", "dad"):
+        seconds = ("brother", "sister", "best friend")
+    elif first in ("sister", "brother"):
+        seconds = ("husband", "wife", "son", "daughter", "best friend")
+    else:
+        seconds = ("brother", "sister", "mum", "dad", "best friend")
+    second = c.pick(seconds)
+    name = c.name(P.PERSON_NAMES)
+    if c.chance(0.5):
+        where = c.pick(P.CITIES)
+        say = c.pick([f"my {first}'s {second} {name} lives in {where}",
+                      f"{name}, my {first}'s {second}, is moving to {where}"])
+        return Piece(say, [Draft(f"User's {first}'s {second} {name} lives in {where}", "fact", "relationships", 0.85)])
+    say = c.pick([f"my {first}'s {second} {name} is staying with us this week",
+                  f"we're having dinner with {name}, my {first}'s {second}"])
+    return Piece(say, [Draft(f"User's {first}'s {second} is named {name}", "fact", "relationships", 0.85)])
+
+
 INTRO = (name_age, origin, languages, city, home, job, employer, remote, studies, learning, exam, partner, child,
          pet, relative, friend, diet, allergy, condition, injury, routine, appointment, shifts, saving, purchase,
          budget)
+#: Added in generator v10 (drawn only from v10 on, so that older versions rebuild byte for byte).
+INTRO_V10 = (tenure, in_law)
 CHANGES = (move, new_job, promotion, learning_progress, breakup, child_age, diet_change, routine_change,
            saving_change)

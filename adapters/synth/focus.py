@@ -14,6 +14,10 @@ F1 on the synthetic dev split is high, because such turns are rare in a uniform 
   yield nothing; the adapter turned it into "User likes helpful answers".
 - ``idle``: any turn with nothing to remember; on the hand-written dev set the adapter stored 12 of
   19 such turns ("ugh it's grim out today, rained all morning" -> "User dislikes rain").
+- ``years``: a number of years that is not an age (generator v10); the compact extract adapter
+  turned "I've had the trattoria for 22 years" into "User is 22 years old".
+- ``inlaw``: a relative of a relative (generator v10, "my wife's brother Marco"); the memory keeps
+  both links.
 
 Answer (``--operation answer``):
 
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -72,6 +77,14 @@ def is_idle(row: dict[str, Any]) -> bool:
     return not _gold(row)
 
 
+def is_years(row: dict[str, Any]) -> bool:
+    return any(re.search(r"\bfor \d+ years\b", m["text"]) for m in _gold(row))
+
+
+def is_in_law(row: dict[str, Any]) -> bool:
+    return any(re.match(r"User's [\w ]+'s ", m["text"]) for m in _gold(row))
+
+
 def is_near_miss(row: dict[str, Any]) -> bool:
     return row["id"].rsplit("/", 1)[-1].startswith("n")
 
@@ -82,7 +95,8 @@ def is_pair(row: dict[str, Any]) -> bool:
 
 
 SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"move": is_move, "move+": is_move_and_more,
-                                                          "thanks": is_thanks, "idle": is_idle}
+                                                          "thanks": is_thanks, "idle": is_idle,
+                                                          "years": is_years, "inlaw": is_in_law}
 ANSWER_SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"near": is_near_miss, "pair": is_pair}
 
 

@@ -283,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         from localmem.eval.devset import DEFAULT_PATH, load_devset
 
         card = _sha(Path(DEFAULT_PATH))
+        data_version = GENERATOR_VERSION  # the hand-written set's blocks are built as the newest generator
         convs = [Synthetic(c, "devset") for c in load_devset().conversations]
     else:
         card = _sha(args.data_dir / "card.json")

@@ -146,3 +146,21 @@ def chat_json(runtime: Runtime, messages: list[Message], model: type[T], *, adap
         if value is not None:
             return JsonResult[model](ok=True, value=value, attempts=attempts)  # type: ignore[valid-type]
     return JsonResult[model](ok=False, error=error, attempts=attempts)  # type: ignore[valid-type]
+
+
+def chat_json_compact(runtime: Runtime, messages: list[Message], compact: type[BaseModel], full: type[T], *,
+                      adapter: str | None = None, retries: int = 1, **sampling: Any) -> JsonResult[T]:
+    """``chat_json`` for an adapter's compact form: the grammar and validation are ``compact``'s (a
+    model with ``expand() -> full``); the caller gets the ``full`` value and every raw output."""
+    result = chat_json(runtime, messages, compact, adapter=adapter, retries=retries, **sampling)
+    value = result.value.expand() if result.ok and result.value is not None else None  # type: ignore[attr-defined]
+    return JsonResult[full](ok=result.ok, value=value, error=result.error,  # type: ignore[valid-type]
+                            attempts=result.attempts)
+
+
+def parse_either(text: str, full: type[T], compact: type[BaseModel]) -> T:
+    """A reply or training target in either form: a JSON array is ``compact``'s, an object ``full``'s."""
+    value = json.loads(text)
+    if isinstance(value, list):
+        return compact.model_validate(value).expand()  # type: ignore[attr-defined,no-any-return]
+    return full.model_validate(value)

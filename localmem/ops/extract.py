@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from localmem.dates import annotate_relative_dates
 from localmem.llm import Message, Runtime
-from localmem.structured import JsonResult, chat_json
+from localmem.structured import JsonResult, chat_json, chat_json_compact, parse_either
 from localmem.types import Category, Kind
 
 DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
@@ -71,10 +71,7 @@ def compact_json(extraction: Extraction) -> str:
 
 def parse_target(text: str) -> Extraction:
     """An extract reply or training target in either form (full object or compact arrays)."""
-    value = json.loads(text)
-    if isinstance(value, list):
-        return CompactExtraction.model_validate(value).expand()
-    return Extraction.model_validate(value)
+    return parse_either(text, Extraction, CompactExtraction)
 
 
 CATEGORIES = ", ".join(c.value for c in Category)
@@ -151,9 +148,8 @@ def extract(runtime: Runtime, new: Sequence[Message], *, today: date, context: S
     params = {"temperature": 0.0, "max_tokens": 400, **sampling}
     messages = build_messages(new, context, today, prompt)
     if prompt == "short":
-        compact = chat_json(runtime, messages, CompactExtraction, adapter=adapter, retries=retries, **params)
-        value = compact.value.expand() if compact.ok and compact.value is not None else None
-        result = JsonResult[Extraction](ok=compact.ok, value=value, error=compact.error, attempts=compact.attempts)
+        result = chat_json_compact(runtime, messages, CompactExtraction, Extraction, adapter=adapter,
+                                   retries=retries, **params)
     else:
         result = chat_json(runtime, messages, Extraction, adapter=adapter, retries=retries, **params)
     if result.ok and result.value is not None:

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 from localmem.llm import Message, Runtime
-from localmem.structured import JsonResult, chat_json
+from localmem.structured import JsonResult, chat_json, chat_json_compact, parse_either
 
 
 class UpdateDecision(BaseModel):
@@ -63,10 +63,7 @@ def compact_json(decision: UpdateDecision) -> str:
 
 def parse_target(text: str) -> UpdateDecision:
     """An update reply or training target in either form (full object or compact array)."""
-    value = json.loads(text)
-    if isinstance(value, list):
-        return CompactUpdate.model_validate(value).expand()
-    return UpdateDecision.model_validate(value)
+    return parse_either(text, UpdateDecision, CompactUpdate)
 
 
 class Neighbour(BaseModel):
@@ -175,9 +172,8 @@ def ask(runtime: Runtime, messages: list[Message], *, adapter: str | None = None
     params = {"temperature": 0.0, "max_tokens": 120, **sampling}
     if not compact:
         return chat_json(runtime, messages, UpdateDecision, adapter=adapter, retries=retries, **params)
-    result = chat_json(runtime, messages, CompactUpdate, adapter=adapter, retries=retries, **params)
-    value = result.value.expand() if result.ok and result.value is not None else None
-    return JsonResult[UpdateDecision](ok=result.ok, value=value, error=result.error, attempts=result.attempts)
+    return chat_json_compact(runtime, messages, CompactUpdate, UpdateDecision, adapter=adapter, retries=retries,
+                             **params)
 
 
 def decide(runtime: Runtime, candidate: str, neighbours: Sequence[Neighbour], *, min_similarity: float = MIN_SIMILARITY,

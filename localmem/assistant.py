@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from localmem.dates import DatesInWords
 from localmem.llm import CallStats, ChatStream, Runtime
 from localmem.ops import answer as answer_op
 from localmem.pipeline import OperationSettings, Pipeline, PipelineResult
@@ -70,11 +71,19 @@ class ReplyStream:
 
     def __iter__(self) -> Iterator[str]:
         parts: list[str] = []
+        words = DatesInWords()  # "2023-05-07" copied from a memory reads "7 May 2023"
         try:
             for piece in self._chunks:
-                parts.append(piece)
-                yield piece
+                piece = words.feed(piece)
+                if piece:
+                    parts.append(piece)
+                    yield piece
+            rest = words.flush()
+            if rest:
+                parts.append(rest)
+                yield rest
         finally:
+            parts.append(words.flush())  # closed early: keep what was held back too
             stats = self._chunks.result.stats if self._chunks.result else None
             self.reply = self._finish("".join(parts), self.memories, stats)
 

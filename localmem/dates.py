@@ -106,3 +106,52 @@ def resolve_relative_date(phrase: str, today: date) -> str | None:
         if m:
             return resolve(m)  # type: ignore[operator]
     return None
+
+
+# --- dates in replies -------------------------------------------------------------------------------
+# Memories keep dates as YYYY-MM-DD (sortable, unambiguous for the model to copy), and the answer
+# model copies them into its reply as they are. A person reads "7 May 2023" more easily than
+# "2023-05-07", so replies are rewritten on the way out, chunk by chunk as they stream.
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_ISO_DATE = re.compile(r"(?<![\w-])((?:19|20)\d\d)-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?(?![\w-])")
+#: The tail of a stream that may still grow into a date: held back until the next chunk decides.
+_DATE_PREFIX = re.compile(r"(?<![\w-])\d[\d-]{0,9}$")
+
+
+def _in_words(m: re.Match[str]) -> str:
+    year, month, day = int(m.group(1)), int(m.group(2)), m.group(3)
+    if day is None:
+        return f"{_MONTHS[month - 1]} {year}"
+    try:
+        date(year, month, int(day))
+    except ValueError:  # 2023-02-30: not a date, leave it as written
+        return m.group(0)
+    return f"{int(day)} {_MONTHS[month - 1]} {year}"
+
+
+def dates_in_words(text: str) -> str:
+    """ISO dates written out: "2023-05-07" -> "7 May 2023", "2023-05" -> "May 2023". Other numbers
+    (times, ranges such as "2019-2021", phone numbers, ids) are left alone."""
+    return _ISO_DATE.sub(_in_words, text)
+
+
+class DatesInWords:
+    """``dates_in_words`` over a stream: ``feed`` each chunk and emit what it returns, then emit
+    ``flush()`` at the end. A tail that could still become a date ("on 2023-0") is held back until
+    the next chunk shows what it is, so the concatenated output equals ``dates_in_words(whole)``."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, chunk: str) -> str:
+        text = self._held + chunk
+        tail = _DATE_PREFIX.search(text)
+        cut = tail.start() if tail else len(text)
+        self._held = text[cut:]
+        return dates_in_words(text[:cut])
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return dates_in_words(held)

@@ -126,3 +126,15 @@ def test_replayed_conversation_uses_its_own_date(mem: Memory):
     Assistant(mem, runtime=rt, extraction="blocking").chat("hello", user_id="ana", now=when)
     assert "Today is 2023-05-08" in rt.prompts[0][0]["content"]
     assert {m.created_at for m in mem.messages(user_id="ana")} == {when}
+
+
+def test_reply_writes_dates_in_words_as_it_streams(mem: Memory):
+    """The model copies "2023-05-07" from a memory; the user reads "7 May 2023", in the stream, the
+    reply and the logged message, even when the date arrives split over several tokens."""
+    rt = ScriptedRuntime([["You hurt it on 20", "23-05", "-07, ", "a Sunday."]], ['{"memories": []}'])
+    stream = Assistant(mem, runtime=rt, extraction="blocking").chat("When did I hurt my finger?", user_id="ana",
+                                                                     stream=True)
+    pieces = list(stream)
+    assert "".join(pieces) == stream.reply.text == "You hurt it on 7 May 2023, a Sunday."
+    assert pieces[0] == "You hurt it on "  # only the digits that may be a date are held back
+    assert [m.content for m in mem.messages(user_id="ana") if m.role == "assistant"] == [stream.reply.text]

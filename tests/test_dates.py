@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from localmem.adapters.synth.draft import FUTURE_PHRASES, PAST_PHRASES
-from localmem.dates import annotate_relative_dates, resolve_relative_date
+from localmem.dates import DatesInWords, annotate_relative_dates, dates_in_words, resolve_relative_date
 
 MONDAY = date(2023, 5, 8)
 
@@ -55,3 +55,32 @@ def test_every_phrase_of_the_synthetic_generator_resolves_as_the_prompt_shows_it
         resolved = resolve_relative_date(phrase, day)
         assert resolved is not None
         assert f"{phrase} ({resolved})" in annotate_relative_dates(f"so {phrase}, yes", day)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("You went on 2023-05-07.", "You went on 7 May 2023."),
+    ("Since 2023-05 you run.", "Since May 2023 you run."),
+    ("(2024-12-31)", "(31 December 2024)"),
+    ("Between 2019-2021 and call 555-1234", "Between 2019-2021 and call 555-1234"),  # not dates
+    ("2023-02-30 and 2023-13-01", "2023-02-30 and 2023-13-01"),  # impossible: left as written
+    ("id 12023-05-07 or 2023-05-07x", "id 12023-05-07 or 2023-05-07x"),  # part of a longer token
+    ("at 10:30, 2 kids", "at 10:30, 2 kids"),
+])
+def test_dates_in_words(text, expected):
+    assert dates_in_words(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "You went on 2023-05-07.", "On 2023-05-07 and 2023-06, 12 people", "2023-05-07", "ends 2023-0",
+    "Born 1990-01-02; moved 2015-09.", "code 2023-05-071 here", "no dates at all, just 42",
+])
+def test_dates_in_words_streamed_in_any_pieces(text):
+    """However the model's tokens cut the text, the stream reads exactly as the whole text rewritten."""
+    expected = dates_in_words(text)
+    for size in range(1, 6):
+        words = DatesInWords()
+        out = [words.feed(text[i:i + size]) for i in range(0, len(text), size)]
+        assert "".join(out) + words.flush() == expected
+    for cut in range(len(text) + 1):
+        words = DatesInWords()
+        assert words.feed(text[:cut]) + words.feed(text[cut:]) + words.flush() == expected

@@ -30,7 +30,7 @@ from localmem.eval.locomo import Conversation
 from localmem.eval.locomo_systems import System
 
 #: Bump when the way turns are fed or answers recorded changes (invalidates the cache).
-HARNESS_VERSION = 1
+HARNESS_VERSION = 2  # 2: turns name their speaker (Memory.add name), extraction per speaker
 DEFAULT_CACHE_DIR = Path("~/.cache/localmem/bench/locomo").expanduser()
 
 

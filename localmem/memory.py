@@ -18,6 +18,7 @@ Every verb that reads or writes memories takes ``user_id`` as a required keyword
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from localmem.store.values import clean_text, coerce_time, dump_json
 from localmem.types import (
     MAX_MEMORY_CHARS,
     MAX_MESSAGE_CHARS,
+    SPEAKER_KEY,
     EventType,
     HistoryEntry,
     MemoryEvent,
@@ -113,7 +115,9 @@ class Memory:
         """Log ``messages`` and remember what they say.
 
         ``messages`` is a string (one user message) or a list of ``{"role", "content"}`` dicts,
-        each with optional ``metadata``. With ``infer=False`` every user message is stored verbatim
+        each with optional ``metadata``, and for a conversation among several people an optional
+        ``name`` on each user message (who said it, kept in its metadata as ``speaker``): memories
+        are then about that person by name ("Caroline moved from Sweden"), not about "User". With ``infer=False`` every user message is stored verbatim
         as one memory (kind ``fact``, category ``other``); ``infer=True`` extracts memories with
         the local LLM. ``metadata`` is merged under each message's own and kept on the messages and
         memories; ``timestamp`` (default now) is when the conversation took place.
@@ -129,7 +133,8 @@ class Memory:
         new = []
         for index, (role, content, meta) in enumerate(turns):
             if role == "user":
-                text = clean_text(content, what=f"message {index} content", max_chars=MAX_MEMORY_CHARS)
+                said = f"{meta[SPEAKER_KEY]}: {content}" if SPEAKER_KEY in meta else content  # who said it
+                text = clean_text(said, what=f"message {index} content", max_chars=MAX_MEMORY_CHARS)
                 new.append((index, NewMemory(text=text, metadata=meta, source=Source(actor="api"))))
         _, items = self.store.log_and_add(scope, turns, new, pending=False, actor="api", at=at)
         return [MemoryEvent(event=EventType.ADD, memory=item) for item in items]
@@ -375,18 +380,39 @@ def _turns(messages: Any, base_metadata: dict[str, Any]) -> list[tuple[str, str,
         if not isinstance(message, dict):
             raise InvalidInputError(f"message {index} must be a dict with 'role' and 'content', "
                                     f"got {type(message).__name__}")
-        extra = set(message) - {"role", "content", "metadata"}
+        extra = set(message) - {"role", "content", "metadata", "name"}
         if extra:
             raise InvalidInputError(f"message {index} has unknown keys {sorted(extra)} "
-                                    "(allowed: role, content, metadata)")
+                                    "(allowed: role, content, metadata, name)")
         role = message.get("role")
         if role not in ROLES:
             raise InvalidInputError(f"message {index} role must be one of {', '.join(ROLES)}, got {role!r}")
         content = clean_text(message.get("content"), what=f"message {index} content", max_chars=MAX_MESSAGE_CHARS)
         own = message.get("metadata") or {}
         dump_json(own, f"message {index} metadata")
-        turns.append((role, content, {**base_metadata, **own}))
+        meta = {**base_metadata, **own}
+        if "name" in message:
+            meta[SPEAKER_KEY] = _speaker(message["name"], role, meta.get(SPEAKER_KEY), index)
+        turns.append((role, content, meta))
     return turns
+
+
+_NAME = re.compile(r"^[^\W\d_][\w .'-]{0,63}$")
+
+
+def _speaker(name: Any, role: str, already: Any, index: int) -> str:
+    """A message's ``name``: which person said a user message in a conversation among several."""
+    if role != "user":
+        raise InvalidInputError(f"message {index} has a name, but only user messages name who said them "
+                                f"(role is {role!r})")
+    if not isinstance(name, str) or not _NAME.match(name.strip()):
+        raise InvalidInputError(f"message {index} name must be a person's name (a letter, then up to 63 letters, "
+                                f"digits, spaces, . ' - or _), got {name!r}")
+    name = name.strip()
+    if already is not None and already != name:
+        raise InvalidInputError(f"message {index} name {name!r} disagrees with its metadata {SPEAKER_KEY!r} "
+                                f"{already!r}")
+    return name
 
 
 def _filters(filters: Any) -> SearchFilters | None:

@@ -21,6 +21,7 @@ from localmem.ops import update as update_op
 from localmem.store.memories import NewMemory
 from localmem.store.scope import Scope
 from localmem.store.store import Store
+from localmem.speakers import named, said_by, seen_by, speaker, speakers
 from localmem.types import EventType, MemoryEvent, Message, Source
 
 CONTEXT_TURNS = 4
@@ -73,7 +74,11 @@ class Pipeline:
         self.settings = settings or OperationSettings.for_runtime(runtime)
 
     def process(self, scope: Scope, logged: Sequence[Message]) -> PipelineResult:
-        """Extract memories from ``logged`` (already stored, pending) and apply the decisions."""
+        """Extract memories from ``logged`` (already stored, pending) and apply the decisions.
+
+        Turns that name their speaker (a conversation among several people) are extracted once per
+        speaker, from that speaker's side, and "User" in what comes out becomes their name
+        (``localmem.speakers``)."""
         user_turns = [m for m in logged if m.role == "user"]
         if not user_turns:
             self.store.mark_extracted([m.id for m in logged])
@@ -88,29 +93,31 @@ class Pipeline:
                    if m.id not in ids and m.created_at >= start]
         context = sorted(context, key=lambda m: m.created_at)[-CONTEXT_TURNS:]
         s = self.settings
-        result = extract_op.extract(
-            self.runtime, [{"role": m.role, "content": m.content} for m in logged if m.role in ("user", "assistant")],
-            today=at.date(), context=[{"role": m.role, "content": m.content} for m in context
-                                      if m.role in ("user", "assistant")],
-            adapter=s.extract_adapter, prompt=s.prompt(s.extract_adapter),
-        )
-        usage = _usage(result.attempts)
-        if not result.ok or result.value is None:
-            self.store.park_failure(scope, [m.id for m in logged], operation="extract", error=result.error or "",
-                                    raw_outputs=[a.raw for a in result.attempts])
-            return PipelineResult(events=[], parked=True, error=result.error, **usage)
+        usage = {"prompt_tokens": 0, "completion_tokens": 0, "llm_calls": 0}
+        found: list[tuple[extract_op.ExtractedMemory, Source]] = []
+        for who in speakers(user_turns):
+            new, others = said_by(logged, who, context)
+            result = extract_op.extract(
+                self.runtime, new, today=at.date(), context=seen_by(context, who) + others,
+                adapter=s.extract_adapter, prompt=s.prompt(s.extract_adapter),
+            )
+            _add_usage(usage, result.attempts)
+            if not result.ok or result.value is None:  # nothing applied: the whole batch waits for reprocess
+                self.store.park_failure(scope, [m.id for m in logged], operation="extract",
+                                        error=result.error or "", raw_outputs=[a.raw for a in result.attempts])
+                return PipelineResult(events=[], parked=True, error=result.error, **usage)
+            source = Source(message_ids=[m.id for m in user_turns if speaker(m) == who], actor="pipeline")
+            found += [(cand.model_copy(update={"text": named(cand.text, who)}), source)
+                      for cand in result.value.memories]
         events: list[MemoryEvent] = []
         user_scope = Scope.of(scope.user_id, scope.agent_id, None)
-        source = Source(message_ids=[m.id for m in user_turns], actor="pipeline")
-        for cand in result.value.memories:
+        for cand, source in found:
             event, call = self._apply(scope, user_scope, cand, source, at)
             events.append(event)
             if call is not None:
-                more = _usage(call.attempts)
-                for k, v in more.items():
-                    usage[k] += v
+                _add_usage(usage, call.attempts)
         self.store.mark_extracted([m.id for m in logged])
-        return PipelineResult(events=events, candidates=list(result.value.memories), **usage)
+        return PipelineResult(events=events, candidates=[c for c, _ in found], **usage)
 
     def _apply(self, scope: Scope, user_scope: Scope, cand: extract_op.ExtractedMemory, source: Source,
                at: datetime) -> tuple[MemoryEvent, Any]:
@@ -145,9 +152,7 @@ class Pipeline:
         return MemoryEvent(event=EventType.ADD, memory=stored), call
 
 
-def _usage(attempts: Sequence[Any]) -> dict[str, int]:
-    return {
-        "prompt_tokens": sum(a.stats.prompt_tokens for a in attempts),
-        "completion_tokens": sum(a.stats.completion_tokens for a in attempts),
-        "llm_calls": len(attempts),
-    }
+def _add_usage(usage: dict[str, int], attempts: Sequence[Any]) -> None:
+    usage["prompt_tokens"] += sum(a.stats.prompt_tokens for a in attempts)
+    usage["completion_tokens"] += sum(a.stats.completion_tokens for a in attempts)
+    usage["llm_calls"] += len(attempts)

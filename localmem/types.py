@@ -160,6 +160,10 @@ class HistoryEntry(_Model):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+#: Message metadata key naming who said a user message (``Memory.add``'s ``name``, several people).
+SPEAKER_KEY = "speaker"
+
+
 class Message(_Model):
     id: str
     user_id: str

@@ -42,7 +42,12 @@ def snapshot(mem):
     ([{"role": "robot", "content": "hi"}], "role must be one of user, assistant"),
     ([{"role": "user"}], "must be a string, got NoneType"),
     ([{"role": "user", "content": 3.5}], "must be a string, got float"),
-    ([{"role": "user", "content": "hi", "name": "x"}], "unknown keys \\['name'\\]"),
+    ([{"role": "user", "content": "hi", "nick": "x"}], "unknown keys \\['nick'\\]"),
+    ([{"role": "assistant", "content": "hi", "name": "Bo"}], "only user messages name who said them"),
+    ([{"role": "user", "content": "hi", "name": ""}], "name must be a person's name"),
+    ([{"role": "user", "content": "hi", "name": 7}], "name must be a person's name"),
+    ([{"role": "user", "content": "hi", "name": "3 Bo"}], "name must be a person's name"),
+    ([{"role": "user", "content": "hi", "name": "Bo", "metadata": {"speaker": "Al"}}], "disagrees"),
     ([{"role": "user", "content": "hi", "metadata": {"when": object()}}], "not JSON-serialisable"),
     ([{"role": "user", "content": "hi", "metadata": "not a dict"}], "must be a dict"),
 ])
@@ -198,3 +203,4 @@ def test_the_file_is_unchanged_by_a_rejected_call(seeded):
         with pytest.raises(InvalidInputError):
             seeded.add(bad, user_id="ana", infer=False)
     assert hashlib.sha256(file_bytes(seeded.path)).hexdigest() == digest
+

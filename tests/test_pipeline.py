@@ -328,3 +328,44 @@ def test_update_floor_table_counts_calls_and_lost_targets():
                               "non_add_below_floor": 0}
     assert (by_floor[0.40]["model_calls"], by_floor[0.40]["non_add_below_floor"]) == (3, 1)
     assert (by_floor[0.60]["model_calls"], by_floor[0.60]["non_add_below_floor"]) == (1, 1)
+
+
+def test_named_speakers_are_extracted_one_side_at_a_time(tmp_path: Path):
+    """A conversation among several people (each user message names its speaker): one extraction per
+    speaker, from their side (their turns as the user's, the others' as the other party's), and
+    "User" in what comes out becomes their name; each memory's source is its speaker's turns."""
+    rt = ScriptedRuntime([extraction(("User moved from Sweden", "fact", "location")),
+                          extraction(("User's husband is named Tom", "fact", "relationships"),
+                                      ("User and Caroline went hiking", "event", "other"))])
+    with Memory(tmp_path / "group.db", llm=rt) as mem:
+        events = mem.add([{"role": "user", "name": "Caroline", "content": "I moved here from Sweden 4 years ago."},
+                          {"role": "user", "name": "Melanie", "content": "My husband Tom and I hiked with you!"}],
+                         user_id="conv")
+        assert [e.memory.text for e in events] == ["Caroline moved from Sweden", "Melanie's husband is named Tom",
+                                                   "Melanie and Caroline went hiking"]
+        first, second = (msgs[-1]["content"] for op, msgs in rt.calls if op == "extract")
+        assert "user: I moved here from Sweden" in first and "assistant: My husband Tom" in first
+        assert "assistant: I moved here from Sweden" in second and "user: My husband Tom" in second
+        said = {m.metadata["speaker"]: m.id for m in mem.messages(user_id="conv")}
+        assert events[0].memory.source.message_ids == [said["Caroline"]]
+        assert events[1].memory.source.message_ids == [said["Melanie"]]
+        assert not mem.store.pending_messages(user_id="conv")
+
+
+def test_a_failed_speaker_parks_the_whole_batch(tmp_path: Path):
+    """If one speaker's extraction stays malformed nothing from the batch is applied: it waits, whole,
+    for reprocessing (and no speaker's memories are written twice)."""
+    rt = ScriptedRuntime([extraction(("User moved from Sweden", "fact", "location")), "garbage", "garbage"])
+    with Memory(tmp_path / "group.db", llm=rt) as mem:
+        events = mem.add([{"role": "user", "name": "Caroline", "content": "I moved here from Sweden."},
+                          {"role": "user", "name": "Melanie", "content": "My husband is Tom."}], user_id="conv")
+        assert events == [] and mem.last_result.parked
+        assert mem.get_all(user_id="conv") == []
+        assert len(mem.store.pending_messages(user_id="conv")) == 2
+
+
+def test_a_named_message_stored_verbatim_says_who_said_it(mem: Memory):
+    events = mem.add([{"role": "user", "name": "Caroline", "content": "I moved from Sweden."}], user_id="conv",
+                     infer=False)
+    assert [e.memory.text for e in events] == ["Caroline: I moved from Sweden."]
+    assert events[0].memory.metadata["speaker"] == "Caroline"

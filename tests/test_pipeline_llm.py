@@ -169,3 +169,20 @@ def test_answers_from_memory_in_a_later_session_and_admits_ignorance(mem: Memory
     lowered = unknown.text.lower()
     assert any(p in lowered for p in ("don't know", "do not know", "don't remember", "not sure", "haven't",
                                       "not mentioned", "no information", "don't have")), unknown.text
+
+
+def test_a_conversation_among_named_people_keeps_who_said_what(mem: Memory):
+    """Each user message names its speaker: the real model's memories are about each person by name
+    (the facts one said are not written about the other, nor about "User")."""
+    mem.add([{"role": "user", "name": "Caroline", "content": "Hey Mel! I moved here from Sweden four years ago."},
+             {"role": "user", "name": "Melanie", "content": "Wow, Caroline! My husband Tom and I just got a dog."}],
+            user_id="group", timestamp=DAY1)
+    items = mem.get_all(user_id="group")
+    assert items and not any(m.text.startswith("User") for m in items), [m.text for m in items]
+    sweden = [m.text for m in items if "Sweden" in m.text or "moved" in m.text]
+    assert sweden and all(t.startswith("Caroline") for t in sweden), [m.text for m in items]
+    tom = [m.text for m in items if "Tom" in m.text or "dog" in m.text]
+    assert tom and all(t.startswith("Melanie") for t in tom), [m.text for m in items]
+    said = {m.metadata["speaker"]: m.id for m in mem.messages(user_id="group")}
+    for m in items:
+        assert m.source.message_ids == [said[m.text.split("'")[0].split()[0]]]

@@ -56,10 +56,13 @@ class Turn:
     text: str
     caption: str | None = None
 
+    def said(self) -> str:
+        """The text, plus ``[shares a photo: <caption>]`` when the turn has an image."""
+        return self.text + f" [shares a photo: {self.caption}]" if self.caption else self.text
+
     def render(self) -> str:
-        """``"<speaker>: <text>"`` plus ``[shares a photo: <caption>]`` when the turn has an image."""
-        out = f"{self.speaker}: {self.text}"
-        return out + f" [shares a photo: {self.caption}]" if self.caption else out
+        """``"<speaker>: <text>"`` (and the photo's caption)."""
+        return f"{self.speaker}: {self.said()}"
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,8 @@ def ingest_batches(conv: Conversation, turns_per_add: int | None) -> Iterable[tu
 
 
 def messages(turns: Sequence[Turn]) -> list[dict[str, Any]]:
-    """Turns as ``Memory.add`` messages: every speaker's turn is a user message naming the speaker,
-    with its ``dia_id`` in the message metadata (memories keep it as their source)."""
-    return [{"role": "user", "content": t.render(), "metadata": {"dia_id": t.dia_id}} for t in turns]
+    """Turns as ``Memory.add`` messages: every speaker's turn is a user message whose ``name`` is the
+    speaker (so extraction writes "Caroline moved from Sweden", not "User moved ..."), with its
+    ``dia_id`` in the message metadata (memories keep it as their source)."""
+    return [{"role": "user", "name": t.speaker, "content": t.said(), "metadata": {"dia_id": t.dia_id}}
+            for t in turns]

@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import random
+import re
 import statistics
 import sys
 import time
@@ -51,7 +52,7 @@ from localmem.registry import load_registry  # noqa: E402
 
 CONFIGS = {"0.5b-prompts": ("fast", False), "0.5b-adapters": ("fast", True), "1.5b-prompts": ("quality", False)}
 OPS = ("extract", "update", "answer")
-ADAPTER_OF = {"extract": "extract", "update": "update", "answer": "answer", "general": "answer"}
+ADAPTER_OF = {"extract": "extract", "update": "update", "answer": "answer", "general": "answer", "named": "answer"}
 ADAPTER_SUBDIR = "qwen2.5-coder-0.5b-instruct"
 CACHE = Path("~/.cache/localmem/bench/adapters").expanduser()
 RESULTS = ROOT / "bench" / "results"
@@ -81,6 +82,9 @@ def version(config: str, op: str, card: str) -> str:
     h.update((ROOT / "localmem" / "structured.py").read_bytes())
     if op == "general":
         h.update((ROOT / "adapters" / "synth" / "general.py").read_bytes())
+    if op == "named":
+        h.update((ROOT / "adapters" / "synth" / "named.py").read_bytes())
+        h.update((ROOT / "localmem" / "speakers.py").read_bytes())
     if CONFIGS[config][1]:
         h.update(_sha(adapter_file(ADAPTER_OF[op])).encode())
         if op == "update" and update_form == "full":
@@ -145,17 +149,24 @@ def _call_update(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[
     return out
 
 
-def _call_answer(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
+def _call_answer(rt: Runtime, syn: Synthetic, adapter: str | None, named: bool = False) -> list[dict[str, Any]]:
+    from localmem.adapters.synth.named import named_answer_examples
+
     out = []
-    for row in answer_examples(syn, version=data_version):
+    rows = named_answer_examples(syn) if named else answer_examples(syn, version=data_version)
+    for row in rows:
         messages = row["messages"] if adapter else full_messages("answer", row)
         t0 = time.perf_counter()
         res = rt.chat(messages, adapter=adapter, temperature=0.0, max_tokens=100)
         secs = time.perf_counter() - t0
         out.append({"key": row["id"], "ok": True, "reply": res.text.strip(), "seconds": secs,
                     "prompt_tokens": res.stats.prompt_tokens, "completion_tokens": res.stats.completion_tokens,
-                    "calls": 1})
+                    "calls": 1, **({"gold": row["target"], "question": messages[-1]["content"]} if named else {})})
     return out
+
+
+def _call_named(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
+    return _call_answer(rt, syn, adapter, named=True)
 
 
 def _call_general(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
@@ -174,7 +185,8 @@ def _call_general(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict
              "prompt_tokens": res.stats.prompt_tokens, "completion_tokens": res.stats.completion_tokens, "calls": 1}]
 
 
-CALLS = {"extract": _call_extract, "update": _call_update, "answer": _call_answer, "general": _call_general}
+CALLS = {"extract": _call_extract, "update": _call_update, "answer": _call_answer, "general": _call_general,
+         "named": _call_named}
 
 
 def run(config: str, op: str, convs: list[Synthetic], threads: int, card: str,
@@ -244,6 +256,8 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
                 "cut_off_rate": sum(bool(r["dropped"]) and r["dropped"].startswith("cut off") for r in records) / n,
                 "empty_rate": sum(r["dropped"] == "empty" for r in records) / n, "n": n,
                 "examples": [{"request": r["request"], "reply": r["reply"][:300]} for r in records[:4]]}
+    if op == "named":
+        return score_named(records, convs)
     replies = {r["key"]: r["reply"] for r in records}
     s = score_answers([c.conversation for c in convs], replies)
     # near misses (generator v7): unanswerable next to a memory on the same subject
@@ -255,13 +269,42 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
             "n_near_miss": len(near)}
 
 
+def score_named(records: list[dict[str, Any]], convs: list[Synthetic]) -> dict[str, Any]:
+    """Named-person probes: token F1 of the answerable ones against the memory as stored, how often
+    they abstain, and how often the unanswerable and the swapped ones (asked about the other person)
+    do."""
+    from localmem.adapters.synth.named import ABSTAIN
+    from localmem.eval.score import is_abstention, token_f1
+
+    gold_abstains = [re.compile(re.escape(a).replace(re.escape("{name}"), r"\S+")) for a in ABSTAIN]
+    firsts = {c.conversation.id: c.conversation.persona.name.split()[0] for c in convs}
+    answerable, unanswerable, swapped = [], [], []
+    for r in records:
+        if not any(a.fullmatch(r["gold"]) for a in gold_abstains):
+            answerable.append(r)
+        elif re.search(rf"\b{re.escape(firsts[r['key'].split('/')[0]])}\b", r["question"]):
+            unanswerable.append(r)
+        else:
+            swapped.append(r)
+
+    def rate(rows: list[dict[str, Any]]) -> float | None:
+        return sum(is_abstention(r["reply"]) for r in rows) / len(rows) if rows else None
+
+    return {"answer_f1": statistics.mean(token_f1(r["reply"], r["gold"]) for r in answerable) if answerable else None,
+            "false_abstention_rate": rate(answerable), "abstention_rate": rate(unanswerable),
+            "swapped_abstention_rate": rate(swapped), "n_answerable": len(answerable),
+            "n_unanswerable": len(unanswerable), "n_swapped": len(swapped),
+            "examples": [{"question": r["question"], "gold": r["gold"], "reply": r["reply"]} for r in records[:6]]}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", type=Path, default=default_data_dir(7, 1500))
     p.add_argument("--split", default="test", choices=("dev", "test", "devset"),
                    help="a held-out synthetic split, or the hand-written evaluation set bench/data/devset.json")
     p.add_argument("--configs", default=",".join(CONFIGS))
-    p.add_argument("--ops", default=",".join(ADAPTER_OF), help="extract,update,answer,general")
+    p.add_argument("--ops", default="extract,update,answer,general",
+                   help="extract,update,answer,general (named: answer probes about people by name)")
     p.add_argument("--conversations", type=int, default=40, help="first N conversations of the split")
     p.add_argument("--quality-conversations", type=int, default=12, help="first N for the slow 1.5B")
     p.add_argument("--threads", type=int, default=2)
@@ -375,6 +418,15 @@ def table(results: dict[str, Any]) -> str:
         tok = " / ".join(f"{x['latency']['prompt_tokens_mean']:.0f}" if x else "-" for x in (e, u, a))
         sec = " / ".join(_fmt(x["latency"]["mean_s"]) if x else "-" for x in (e, u, a))
         rows.append(f"| {config} | {r['conversations']} | {ext} | {fp} | {upd} | {ans} | {gen} | {tok} | {sec} |")
+    named = {c: r["named"] for c, r in results.items() if r.get("named")}
+    if named:
+        rows += ["", "| config | named: answer F1 / false abst. / abstains / abstains when asked about the other "
+                 "person | n (answerable / unanswerable / swapped) |", "|---|---|---|"]
+        for config, n in named.items():
+            sc = n["scores"]
+            vals = " / ".join(_fmt(sc.get(k), True) for k in ("answer_f1", "false_abstention_rate", "abstention_rate",
+                                                               "swapped_abstention_rate"))
+            rows.append(f"| {config} | {vals} | {sc['n_answerable']} / {sc['n_unanswerable']} / {sc['n_swapped']} |")
     return "\n".join(rows)
 
 

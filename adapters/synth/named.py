@@ -39,8 +39,11 @@ from localmem.adapters.synth.pools import FIRST_NAMES
 from localmem.ops import answer as answer_op
 from localmem.speakers import named
 
-ABSTAIN = ("I don't know, {name} hasn't mentioned that.", "There is no information about that.",
-           "I don't know; nothing I remember says that about {name}.", "{name} never mentioned that.")
+#: Abstentions about a named person. Two say "has not mentioned", the words LoCoMo's metric counts
+#: as an abstention ("not mentioned", besides "no information available"): a right refusal in
+#: another wording ("hasn't mentioned") scores 0 there.
+ABSTAIN = ("I don't know, {name} has not mentioned that.", "There is no information about that.",
+           "I don't know; nothing I remember says that about {name}.", "{name} has not mentioned that.")
 SWAPPED = 0.15  # share of answerable probes asked about the other person
 UNANSWERABLE_KEPT = 0.5  # share of unanswerable probes kept: abstentions stay ~29%, as in the one-user data
 

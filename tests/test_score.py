@@ -260,6 +260,9 @@ def test_token_f1():
     ("Your sister is called Ana.", False),
     ("I'm not sure, but I think it's Lyon.", False),
     ("You told me you know Manchester well.", False),
+    ("Abena has not mentioned that.", True),         # about someone named (a group conversation)
+    ("Caroline never mentioned a sister.", True),
+    ("Caroline said she moved from Sweden.", False),
 ])
 def test_abstention_patterns(reply, abstains):
     assert is_abstention(reply) is abstains

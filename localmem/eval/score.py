@@ -307,6 +307,7 @@ ABSTENTION_PATTERNS: tuple[str, ...] = (
     r"\bi (?:do not|don'?t) have (?:any |that |this |the )?(?:information|info|record|records|memory|memories|details?)\b",
     r"\bi have no (?:idea|record|records|memory|memories|information|details?|way of knowing)\b",
     r"\byou (?:have not|haven'?t|never|did not|didn'?t) (?:told|tell|mentioned|mention|said|say|shared|share)\b",
+    r"\b(?:has not|hasn'?t|had not|hadn'?t|never) (?:told|mentioned|said|shared)\b",  # about someone named
     r"\bno (?:record|records|memory|memories|information|mention) (?:of|about|on|regarding)\b",
     r"\bi'?m not aware\b",
     r"\bnot something (?:you'?ve|you have) (?:told|mentioned|shared)\b",

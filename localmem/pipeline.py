@@ -18,10 +18,10 @@ from pydantic import BaseModel
 from localmem.llm import Runtime
 from localmem.ops import extract as extract_op
 from localmem.ops import update as update_op
+from localmem.speakers import named, said_by, seen_by, speaker, speakers
 from localmem.store.memories import NewMemory
 from localmem.store.scope import Scope
 from localmem.store.store import Store
-from localmem.speakers import named, said_by, seen_by, speaker, speakers
 from localmem.types import EventType, MemoryEvent, Message, Source
 
 CONTEXT_TURNS = 4

@@ -36,7 +36,7 @@ from localmem.types import EventType, Status
 HARNESS_VERSION = 1
 #: Sources whose change alters what the pipeline or the assistant does with the same model.
 VERSIONED_SOURCES = ("ops/extract.py", "ops/update.py", "ops/answer.py", "pipeline.py", "structured.py",
-                     "dates.py", "assistant.py", "memory.py")
+                     "dates.py", "assistant.py", "memory.py", "speakers.py")
 #: Retrieval code: changes here move the neighbours the update step sees, but are too frequent to
 #: invalidate hours of results; recorded with each result instead (``store_version``).
 STORE_SOURCES = ("store/search.py", "store/vectors.py", "store/memories.py", "embed.py")

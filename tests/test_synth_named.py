@@ -9,7 +9,7 @@ import re
 import pytest
 
 from localmem.adapters.synth.conversation import make_conversation
-from localmem.adapters.synth.named import ABSTAIN, main, named_answer_examples, third_person
+from localmem.adapters.synth.named import ABSTAIN, BRIEF, main, named_answer_examples, third_person
 
 SEED = 7
 
@@ -32,8 +32,13 @@ def _abstains(text: str) -> bool:
     return any(re.fullmatch(re.escape(a).replace(re.escape("{name}"), r"\S+"), text) for a in ABSTAIN)
 
 
+def _brief(question: str, template: str) -> bool:
+    """``question`` is ``template`` wrapped around some question."""
+    return re.fullmatch(re.escape(template).replace(re.escape("{q}"), ".+"), question) is not None
+
+
 def test_examples_are_about_named_people():
-    rows, swapped = [], 0
+    rows, swapped, briefs = [], 0, 0
     for i in range(40):
         syn = make_conversation(SEED, i, 5)
         first = syn.conversation.persona.name.split()[0]
@@ -45,12 +50,16 @@ def test_examples_are_about_named_people():
             if not re.search(rf"\b{re.escape(first)}\b", question):  # asked about the other person
                 swapped += 1
                 assert _abstains(r["target"]), (question, r["target"])
+            elif not _abstains(r["target"]) and any(_brief(question, b) for b in BRIEF):
+                briefs += 1
+                assert len(r["target"].split()) <= 8, r["target"]  # the short answer, not a sentence
             elif not _abstains(r["target"]):
                 assert r["target"].startswith(first)  # the reply is about whom it asks ...
                 assert f"] {r['target'].rstrip('.')}" in system  # ... and is the memory as stored
     abstain = sum(_abstains(r["target"]) for r in rows) / len(rows)
     assert 0.15 < abstain < 0.45  # near the one-user data's share, not a flood of refusals
     assert 0 < swapped < len(rows) / 4
+    assert len(rows) / 5 < briefs < len(rows) / 2
 
 
 def test_cli_writes_the_rows(tmp_path):

@@ -14,6 +14,8 @@ was about. These examples are the same probes in the named form:
   Abena live?"), and the reply is the evidence memory as stored ("Abena lives in Porto.");
 - 15% of the answerable probes are asked about the second person instead, whom nothing shown
   answers for: the reply abstains (a memory on the subject about someone else is not an answer);
+- 40% of the questions come with a request for a short answer ("In a few words: ..."), answered
+  with the probe's short answer ("vegetarian") instead of the memory restated;
 - half of the unanswerable probes abstain as in the one-user form (the other half are left out, so
   that abstentions stay the one-user data's share, ~29%: a candidate trained with more abstained
   on answerable questions end to end).
@@ -44,6 +46,13 @@ from localmem.speakers import named
 #: another wording ("hasn't mentioned") scores 0 there.
 ABSTAIN = ("I don't know, {name} has not mentioned that.", "There is no information about that.",
            "I don't know; nothing I remember says that about {name}.", "{name} has not mentioned that.")
+#: Requests for a short answer around the question, and how often one is made: the reply is then
+#: the probe's short answer ("vegetarian", "2025-02-08"), not the memory restated. The adapter
+#: wrote a full sentence whatever it was asked ("Caroline is researching adoption agencies." for
+#: "in a few words").
+BRIEF = ("{q} Answer in a few words.", "In a few words: {q}", "{q} Just the short answer, please.",
+         "Short answer: {q}", "{q} (a few words only)", "Briefly: {q}", "Answer with just the key words. {q}")
+BRIEF_SHARE = 0.4
 SWAPPED = 0.15  # share of answerable probes asked about the other person
 UNANSWERABLE_KEPT = 0.5  # share of unanswerable probes kept: abstentions stay ~29%, as in the one-user data
 
@@ -93,9 +102,12 @@ def named_answer_examples(syn: Synthetic, seed: int = 0) -> list[dict[str, Any]]
         lines = [answer_op.MemoryLine(text=named(m.text, other if theirs else first),
                                       when=date.fromisoformat(_shown_date(m, said[m.id])), kind=m.kind.value)
                  for m, theirs in shown]
+        brief = rng.random() < BRIEF_SHARE
+        if brief:
+            asked = rng.choice(BRIEF).format(q=asked)
         messages = answer_op.build_messages(asked, lines, today=today, prompt="short")
         if p.answerable and evidence and not swapped:
-            reply = named(evidence[0].text, first).rstrip(".") + "."
+            reply = p.answer if brief and p.answer else named(evidence[0].text, first).rstrip(".") + "."
         else:
             reply = rng.choice(ABSTAIN).format(name=other if swapped else first)
         out.append(_record(conv, "answer", f"{p.id}-named", messages, reply))

@@ -117,8 +117,8 @@ def report(jobs, convs, args, meta: dict[str, Any]) -> dict[str, Any]:
         "records": {k: {"answers": r["answers"], "ingest": r["ingest"]} for k, r in rows.items()},
     }
     out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)  # before the plots: a first run into a new folder
     data["plots"] = plots(rows, out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     tmp.replace(out)

@@ -99,3 +99,23 @@ def test_sample_run_is_complete_resumes_and_is_cached(tmp_path: Path):
 
     again = bench_locomo.main(_argv(tmp_path), runtime_factory=no_model)
     assert {k: r["summary"] for k, r in again["results"].items()} == {k: r["summary"] for k, r in rows.items()}
+
+
+def test_a_cached_store_answered_by_another_setup(tmp_path: Path):
+    """locomo_cross: a store an extraction run built, answered with the full prompt instead, and
+    scored per category; the cached store itself is left as it was."""
+    import hashlib
+
+    import locomo_cross
+
+    bench_locomo.main(_argv(tmp_path, "--systems", "extraction"))
+    store = next(p for p in (tmp_path / "cache" / "stores").iterdir() if (p / "conv-26.db").is_file())
+    before = hashlib.sha256((store / "conv-26.db").read_bytes()).hexdigest()
+    out = locomo_cross.main(["--store", store.name, "--answer", "none", "--model", MODEL, "--conversations",
+                             "conv-26", "--sessions", "2", "--questions-per-category", "1", "--cache-dir",
+                             str(tmp_path / "cache"), "--out", str(tmp_path / "cross.json")])
+    assert out["sample"]["questions"] == 5 and set(out["f1_x100"]) == set(CATEGORIES.values())
+    assert all(0 <= r["score"] <= 1 for r in out["records"])
+    assert hashlib.sha256((store / "conv-26.db").read_bytes()).hexdigest() == before
+    with pytest.raises(SystemExit, match="no store directory"):
+        locomo_cross.main(["--store", "nope", "--out", str(tmp_path / "x.json"), "--cache-dir", str(tmp_path / "cache")])

@@ -133,8 +133,7 @@ class Memory:
         new = []
         for index, (role, content, meta) in enumerate(turns):
             if role == "user":
-                said = f"{meta[SPEAKER_KEY]}: {content}" if SPEAKER_KEY in meta else content  # who said it
-                text = clean_text(said, what=f"message {index} content", max_chars=MAX_MEMORY_CHARS)
+                text = verbatim_text(content, meta, index)
                 new.append((index, NewMemory(text=text, metadata=meta, source=Source(actor="api"))))
         _, items = self.store.log_and_add(scope, turns, new, pending=False, actor="api", at=at)
         return [MemoryEvent(event=EventType.ADD, memory=item) for item in items]
@@ -398,6 +397,13 @@ def _turns(messages: Any, base_metadata: dict[str, Any]) -> list[tuple[str, str,
 
 
 _NAME = re.compile(r"^[^\W\d_][\w .'-]{0,63}$")
+
+
+def verbatim_text(content: str, meta: dict[str, Any], index: int) -> str:
+    """The memory ``infer=False`` stores for a user message: its text, after its speaker's name when
+    it has one ("Caroline: I moved from Sweden")."""
+    said = f"{meta[SPEAKER_KEY]}: {content}" if SPEAKER_KEY in meta else content
+    return clean_text(said, what=f"message {index} content", max_chars=MAX_MEMORY_CHARS)
 
 
 def _speaker(name: Any, role: str, already: Any, index: int) -> str:

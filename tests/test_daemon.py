@@ -86,6 +86,17 @@ def test_memory_verbs_round_trip(mem: RemoteMemory):
         mem.add("   ", user_id="ana", infer=False)
 
 
+def test_named_messages_over_the_socket(mem: RemoteMemory):
+    """A message's ``name`` goes through the daemon as through the library: kept as its speaker,
+    and a verbatim memory says who said it."""
+    [event] = mem.add([{"role": "user", "name": "Caroline", "content": "I moved from Sweden"}], user_id="grp",
+                      infer=False)
+    assert event.memory.text == "Caroline: I moved from Sweden"
+    assert [m.metadata["speaker"] for m in mem.messages(user_id="grp")] == ["Caroline"]
+    with pytest.raises(InvalidInputError, match="only user messages name"):
+        mem.add([{"role": "assistant", "name": "Bo", "content": "hi"}], user_id="grp", infer=False)
+
+
 def test_infer_add_runs_through_the_queue(mem: RemoteMemory):
     events = mem.add("My cat is called Miso", user_id="ben")
     assert [e.memory.text for e in events] == ["User said: My cat is called Miso"]

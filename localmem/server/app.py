@@ -192,9 +192,9 @@ def create_app(state) -> FastAPI:
         return {"events": job.result["events"], "job": _dump(job)}
 
     def _add_verbatim(body: AddBody, scope, turns, at):
+        from localmem.memory import verbatim_text
         from localmem.store.memories import NewMemory
-        from localmem.store.values import clean_text
-        from localmem.types import MAX_MEMORY_CHARS, EventType, MemoryEvent, Source
+        from localmem.types import EventType, MemoryEvent, Source
 
         if body.idempotency_key:
             with mem.store.reading() as db:
@@ -204,8 +204,8 @@ def create_app(state) -> FastAPI:
         new = []
         for index, (role, content, meta) in enumerate(turns):
             if role == "user":
-                text = clean_text(content, what=f"message {index} content", max_chars=MAX_MEMORY_CHARS)
-                new.append((index, NewMemory(text=text, metadata=meta, source=Source(actor="api"))))
+                new.append((index, NewMemory(text=verbatim_text(content, meta, index), metadata=meta,
+                                             source=Source(actor="api"))))
         recorded: dict = {}
 
         def record(db, logged, items):

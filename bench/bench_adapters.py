@@ -273,14 +273,13 @@ def score_named(records: list[dict[str, Any]], convs: list[Synthetic]) -> dict[s
     """Named-person probes: token F1 of the answerable ones against the memory as stored, how often
     they abstain, and how often the unanswerable and the swapped ones (asked about the other person)
     do."""
-    from localmem.adapters.synth.named import ABSTAIN
+    from localmem.adapters.synth.named import is_abstain_target
     from localmem.eval.score import is_abstention, token_f1
 
-    gold_abstains = [re.compile(re.escape(a).replace(re.escape("{name}"), r"\S+")) for a in ABSTAIN]
     firsts = {c.conversation.id: c.conversation.persona.name.split()[0] for c in convs}
     answerable, unanswerable, swapped = [], [], []
     for r in records:
-        if not any(a.fullmatch(r["gold"]) for a in gold_abstains):
+        if not is_abstain_target(r["gold"]):
             answerable.append(r)
         elif re.search(rf"\b{re.escape(firsts[r['key'].split('/')[0]])}\b", r["question"]):
             unanswerable.append(r)

@@ -9,7 +9,8 @@ import re
 import pytest
 
 from localmem.adapters.synth.conversation import make_conversation
-from localmem.adapters.synth.named import ABSTAIN, BRIEF, main, named_answer_examples, third_person
+from localmem.adapters.synth.named import (ABSTAIN, BRIEF, is_abstain_target, main, named_answer_examples,
+                                          third_person)
 
 SEED = 7
 
@@ -28,8 +29,10 @@ def test_third_person(question, expected):
     assert third_person(question, "Abena") == expected
 
 
-def _abstains(text: str) -> bool:
-    return any(re.fullmatch(re.escape(a).replace(re.escape("{name}"), r"\S+"), text) for a in ABSTAIN)
+def test_abstain_targets_are_recognised_for_any_name():
+    assert all(is_abstain_target(a.format(name=n)) for a in ABSTAIN for n in ("Abena", "Seo-yeon"))
+    assert not is_abstain_target("Abena lives in Porto.")
+    assert not is_abstain_target("I don't know, Abena has not mentioned that. She lives in Porto.")
 
 
 def _brief(question: str, template: str) -> bool:
@@ -49,14 +52,14 @@ def test_examples_are_about_named_people():
             assert not re.search(r"^- \[[^]]*\] User\b", system, re.M), system  # every line names its person
             if not re.search(rf"\b{re.escape(first)}\b", question):  # asked about the other person
                 swapped += 1
-                assert _abstains(r["target"]), (question, r["target"])
-            elif not _abstains(r["target"]) and any(_brief(question, b) for b in BRIEF):
+                assert is_abstain_target(r["target"]), (question, r["target"])
+            elif not is_abstain_target(r["target"]) and any(_brief(question, b) for b in BRIEF):
                 briefs += 1
                 assert len(r["target"].split()) <= 8, r["target"]  # the short answer, not a sentence
-            elif not _abstains(r["target"]):
+            elif not is_abstain_target(r["target"]):
                 assert r["target"].startswith(first)  # the reply is about whom it asks ...
                 assert f"] {r['target'].rstrip('.')}" in system  # ... and is the memory as stored
-    abstain = sum(_abstains(r["target"]) for r in rows) / len(rows)
+    abstain = sum(is_abstain_target(r["target"]) for r in rows) / len(rows)
     assert 0.15 < abstain < 0.45  # near the one-user data's share, not a flood of refusals
     assert 0 < swapped < len(rows) / 4
     assert len(rows) / 5 < briefs < len(rows) / 2

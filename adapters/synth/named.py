@@ -50,6 +50,14 @@ ABSTAIN = ("I don't know, {name} has not mentioned that.", "There is no informat
 #: the probe's short answer ("vegetarian", "2025-02-08"), not the memory restated. The adapter
 #: wrote a full sentence whatever it was asked ("Caroline is researching adoption agencies." for
 #: "in a few words").
+_ABSTAIN_RE = re.compile("|".join(re.escape(a).replace(re.escape("{name}"), r"\S+") for a in ABSTAIN))
+
+
+def is_abstain_target(text: str) -> bool:
+    """``text`` is one of the ``ABSTAIN`` replies (for any name)."""
+    return _ABSTAIN_RE.fullmatch(text) is not None
+
+
 BRIEF = ("{q} Answer in a few words.", "In a few words: {q}", "{q} Just the short answer, please.",
          "Short answer: {q}", "{q} (a few words only)", "Briefly: {q}", "Answer with just the key words. {q}")
 BRIEF_SHARE = 0.4
@@ -128,8 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [r for i, r in enumerate(rows) if i in keep]
     out = args.out or args.data_dir / "focus" / f"answer-named-{args.split}.jsonl"
     _write_jsonl(out, rows)
-    abstains = [re.compile(re.escape(a).replace(re.escape("{name}"), r"\S+")) for a in ABSTAIN]
-    abstain = sum(1 for r in rows if any(a.fullmatch(r["target"]) for a in abstains))
+    abstain = sum(1 for r in rows if is_abstain_target(r["target"]))
     print(f"{len(rows)} examples ({abstain} abstain) -> {out}")
     return 0
 

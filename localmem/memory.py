@@ -117,9 +117,9 @@ class Memory:
         ``messages`` is a string (one user message) or a list of ``{"role", "content"}`` dicts,
         each with optional ``metadata``, and for a conversation among several people an optional
         ``name`` on each user message (who said it, kept in its metadata as ``speaker``): memories
-        are then about that person by name ("Caroline moved from Sweden"), not about "User". With ``infer=False`` every user message is stored verbatim
-        as one memory (kind ``fact``, category ``other``); ``infer=True`` extracts memories with
-        the local LLM. ``metadata`` is merged under each message's own and kept on the messages and
+        are then about that person by name ("Caroline moved from Sweden"), not about "User". With
+        ``infer=False`` every user message is stored verbatim as one memory (kind ``fact``,
+        category ``other``); ``infer=True`` extracts memories with the local LLM. ``metadata`` is merged under each message's own and kept on the messages and
         memories; ``timestamp`` (default now) is when the conversation took place.
         """
         scope = Scope.of(user_id, agent_id, session_id)
@@ -130,12 +130,7 @@ class Memory:
             raise InvalidInputError(f"infer must be True or False, got {infer!r}")
         if infer:
             return self._infer(scope, turns, at)
-        new = []
-        for index, (role, content, meta) in enumerate(turns):
-            if role == "user":
-                text = verbatim_text(content, meta, index)
-                new.append((index, NewMemory(text=text, metadata=meta, source=Source(actor="api"))))
-        _, items = self.store.log_and_add(scope, turns, new, pending=False, actor="api", at=at)
+        _, items = self.store.log_and_add(scope, turns, verbatim_memories(turns), pending=False, actor="api", at=at)
         return [MemoryEvent(event=EventType.ADD, memory=item) for item in items]
 
     @property
@@ -399,11 +394,17 @@ def _turns(messages: Any, base_metadata: dict[str, Any]) -> list[tuple[str, str,
 _NAME = re.compile(r"^[^\W\d_][\w .'-]{0,63}$")
 
 
-def verbatim_text(content: str, meta: dict[str, Any], index: int) -> str:
-    """The memory ``infer=False`` stores for a user message: its text, after its speaker's name when
-    it has one ("Caroline: I moved from Sweden")."""
-    said = f"{meta[SPEAKER_KEY]}: {content}" if SPEAKER_KEY in meta else content
-    return clean_text(said, what=f"message {index} content", max_chars=MAX_MEMORY_CHARS)
+def verbatim_memories(turns: list[tuple[str, str, dict[str, Any]]]) -> list[tuple[int, NewMemory]]:
+    """What ``infer=False`` stores (the library's and the daemon's): one memory per user message,
+    with the message's index; its text after its speaker's name when it has one ("Caroline: I moved
+    from Sweden")."""
+    new = []
+    for index, (role, content, meta) in enumerate(turns):
+        if role == "user":
+            said = f"{meta[SPEAKER_KEY]}: {content}" if SPEAKER_KEY in meta else content
+            text = clean_text(said, what=f"message {index} content", max_chars=MAX_MEMORY_CHARS)
+            new.append((index, NewMemory(text=text, metadata=meta, source=Source(actor="api"))))
+    return new
 
 
 def _speaker(name: Any, role: str, already: Any, index: int) -> str:

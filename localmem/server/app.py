@@ -192,20 +192,15 @@ def create_app(state) -> FastAPI:
         return {"events": job.result["events"], "job": _dump(job)}
 
     def _add_verbatim(body: AddBody, scope, turns, at):
-        from localmem.memory import verbatim_text
-        from localmem.store.memories import NewMemory
-        from localmem.types import EventType, MemoryEvent, Source
+        from localmem.memory import verbatim_memories
+        from localmem.types import EventType, MemoryEvent
 
         if body.idempotency_key:
             with mem.store.reading() as db:
                 seen = jobrows.by_key(db, body.idempotency_key)
             if seen is not None:
                 return {"events": seen.result["events"], "job": _dump(seen)}
-        new = []
-        for index, (role, content, meta) in enumerate(turns):
-            if role == "user":
-                new.append((index, NewMemory(text=verbatim_text(content, meta, index), metadata=meta,
-                                             source=Source(actor="api"))))
+        new = verbatim_memories(turns)
         recorded: dict = {}
 
         def record(db, logged, items):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from localmem.llm import Message as LLMMessage
 from localmem.types import SPEAKER_KEY, Message
@@ -67,6 +68,19 @@ def _name_pattern(names: Iterable[str]) -> str:
     return "|".join(sorted(forms, key=len, reverse=True))
 
 
+_OPENER = "|".join(re.escape(o) for o in sorted(_OPENERS, key=len, reverse=True))
+
+
+@lru_cache(maxsize=64)
+def _vocatives(names: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The three places a name only addresses someone, compiled once per set of names (a
+    conversation's turns all share it)."""
+    name = rf"(?:{_name_pattern(names)})\b"
+    return (re.compile(rf"\b({_OPENER})(,?)\s+{name}(?=\s*[!?.,;:)]|\s*$)", re.I),
+            re.compile(rf",\s*{name}(?=\s*[!?.;:)]|\s*$)"),
+            re.compile(rf"^\s*{name}\s*[,!]\s*"))
+
+
 def without_vocatives(text: str, names: Sequence[str]) -> str:
     """``text`` without the names of ``names`` where they only address that person: after a
     greeting or reaction ("Hey Mel!" -> "Hey!"), at the start before a comma ("Melanie, look"), or
@@ -74,12 +88,10 @@ def without_vocatives(text: str, names: Sequence[str]) -> str:
     said ("Melanie and I went hiking") stays."""
     if not names:
         return text
-    name = rf"(?:{_name_pattern(names)})\b"
-    opener = "|".join(re.escape(o) for o in sorted(_OPENERS, key=len, reverse=True))
-    text = re.sub(rf"\b({opener})(,?)\s+{name}(?=\s*[!?.,;:)]|\s*$)", r"\1", text, flags=re.I)
-    text = re.sub(rf",\s*{name}(?=\s*[!?.;:)]|\s*$)", "", text)
-    text = re.sub(rf"^\s*{name}\s*[,!]\s*", "", text)
-    return text
+    after_opener, after_comma, at_start = _vocatives(tuple(names))
+    text = after_opener.sub(r"\1", text)
+    text = after_comma.sub("", text)
+    return at_start.sub("", text)
 
 
 _USER = re.compile(r"\bUser\b")

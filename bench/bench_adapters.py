@@ -52,7 +52,8 @@ from localmem.registry import load_registry  # noqa: E402
 
 CONFIGS = {"0.5b-prompts": ("fast", False), "0.5b-adapters": ("fast", True), "1.5b-prompts": ("quality", False)}
 OPS = ("extract", "update", "answer")
-ADAPTER_OF = {"extract": "extract", "update": "update", "answer": "answer", "general": "answer", "named": "answer"}
+ADAPTER_OF = {"extract": "extract", "update": "update", "answer": "answer", "general": "answer", "named": "answer",
+              "groupchat": "extract"}
 ADAPTER_SUBDIR = "qwen2.5-coder-0.5b-instruct"
 CACHE = Path("~/.cache/localmem/bench/adapters").expanduser()
 RESULTS = ROOT / "bench" / "results"
@@ -62,6 +63,8 @@ SHIPPED = ADAPTERS_DIR / ADAPTER_SUBDIR
 adapter_dir = SHIPPED  # --adapters-dir: a candidate's export directory instead of the shipped adapters
 data_version = GENERATOR_VERSION  # the generator version of the data read (its examples are built as that version)
 update_form = "compact"  # --update-form full: an update adapter trained before generator v9 answers in the full form
+split_convs: list[Synthetic] = []  # the whole split, in order (groupchat: a conversation's friend is the next one)
+GROUPCHAT_BATCHES = 2  # group-chat batches extracted per conversation
 
 
 def adapter_file(op: str) -> Path:
@@ -85,6 +88,11 @@ def version(config: str, op: str, card: str) -> str:
     if op == "named":
         h.update((ROOT / "adapters" / "synth" / "named.py").read_bytes())
         h.update((ROOT / "localmem" / "speakers.py").read_bytes())
+    if op == "groupchat":
+        for name in ("groupchat.py", "facts_events.py", "examples.py"):
+            h.update((ROOT / "adapters" / "synth" / name).read_bytes())
+        h.update((ROOT / "localmem" / "speakers.py").read_bytes())
+        h.update(f"{[c.conversation.id for c in split_convs]}".encode())
     if CONFIGS[config][1]:
         h.update(_sha(adapter_file(ADAPTER_OF[op])).encode())
         if op == "update" and update_form == "full":
@@ -127,6 +135,34 @@ def _call_extract(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict
             mems = [m.model_dump(mode="json") for m in res.value.memories] if res.ok and res.value else []
             out.append({"key": f"{syn.conversation.id}/s{si}/t{ti}", "ok": res.ok, "memories": mems,
                         "seconds": secs, **_tokens(res.attempts)})
+    return out
+
+
+def _call_groupchat(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict[str, Any]]:
+    """Batches of a chat between the conversation's persona and a friend (the next persona of the
+    split with another first name), extracted from the persona's side as the pipeline does."""
+    from localmem.adapters.synth.groupchat import first_name, groupchat_batch
+    from localmem.speakers import said_by, seen_by
+
+    ids = [c.conversation.id for c in split_convs]
+    i = ids.index(syn.conversation.id)
+    friend = next(c for c in split_convs[i + 1:] + split_convs[:i] if first_name(c) != first_name(syn))
+    rng = random.Random(f"groupchat-bench:{syn.conversation.id}")
+    out = []
+    for k in range(GROUPCHAT_BATCHES):
+        batch = groupchat_batch(syn, friend, rng)
+        if batch is None:
+            continue
+        new, others = said_by(batch.turns, batch.speaker, batch.earlier)
+        t0 = time.perf_counter()
+        res = extract_op.extract(rt, new, today=batch.day, context=seen_by(batch.earlier, batch.speaker) + others,
+                                 adapter=adapter, prompt="short" if adapter else "full")
+        secs = time.perf_counter() - t0
+        mems = [m.model_dump(mode="json") for m in res.value.memories] if res.ok and res.value else []
+        out.append({"key": f"{syn.conversation.id}/groupchat-{k}", "ok": res.ok, "memories": mems,
+                    "gold": [m.model_dump(mode="json", exclude={"confidence"}) for m in batch.gold],
+                    "date": batch.day.isoformat(), "said": "\n".join(m["content"] for m in new),
+                    "seconds": secs, **_tokens(res.attempts)})
     return out
 
 
@@ -186,7 +222,7 @@ def _call_general(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[dict
 
 
 CALLS = {"extract": _call_extract, "update": _call_update, "answer": _call_answer, "general": _call_general,
-         "named": _call_named}
+         "named": _call_named, "groupchat": _call_groupchat}
 
 
 def run(config: str, op: str, convs: list[Synthetic], threads: int, card: str,
@@ -230,8 +266,9 @@ def latency(records: list[dict[str, Any]]) -> dict[str, Any]:
 def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed: Any) -> dict[str, Any]:
     from localmem.eval.score import is_abstention, score_answers, score_extraction
 
-    if op == "extract":
-        turns = [t for s in convs for t in s.conversation.user_turns()]
+    if op in ("extract", "groupchat"):
+        turns = ([t for s in convs for t in s.conversation.user_turns()] if op == "extract"
+                 else groupchat_turns(records))
         s = score_extraction(turns, {r["key"]: r["memories"] for r in records}, embed)
         return {"precision": s.precision, "recall": s.recall, "f1": s.f1, "kind_accuracy": s.kind_accuracy,
                 "category_accuracy": s.category_accuracy, "date_accuracy": s.date_accuracy,
@@ -269,6 +306,18 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
             "n_near_miss": len(near)}
 
 
+def groupchat_turns(records: list[dict[str, Any]]) -> list[Any]:
+    """The group-chat batches as labelled turns (what the speaker said, their gold), for
+    ``score_extraction``."""
+    from datetime import date
+
+    from localmem.eval.devset import GoldMemory, LabelledTurn
+
+    return [LabelledTurn(r["key"], r["key"].split("/")[0], 0, k, date.fromisoformat(r["date"]), r["said"], (),
+                         tuple(GoldMemory(id=f"g{j}", **g) for j, g in enumerate(r["gold"])))
+            for k, r in enumerate(records)]
+
+
 def score_named(records: list[dict[str, Any]], convs: list[Synthetic]) -> dict[str, Any]:
     """Named-person probes: token F1 of the answerable ones against the memory as stored, how often
     they abstain, and how often the unanswerable and the swapped ones (asked about the other person)
@@ -303,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="a held-out synthetic split, or the hand-written evaluation set bench/data/devset.json")
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--ops", default="extract,update,answer,general",
-                   help="extract,update,answer,general (named: answer probes about people by name)")
+                   help="extract,update,answer,general (named: answer probes about people by name; groupchat: "
+                        "extraction from one side of a chat between two named friends)")
     p.add_argument("--conversations", type=int, default=40, help="first N conversations of the split")
     p.add_argument("--quality-conversations", type=int, default=12, help="first N for the slow 1.5B")
     p.add_argument("--threads", type=int, default=2)
@@ -331,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         card = _sha(args.data_dir / "card.json")
         data_version = json.loads((args.data_dir / "card.json").read_text())["generator_version"]
         convs = sorted(load_conversations(args.data_dir, args.split), key=lambda s: s.conversation.id)
+    split_convs[:] = convs
     from localmem.embed import Embedder
 
     embed = Embedder.default().embed
@@ -417,6 +468,15 @@ def table(results: dict[str, Any]) -> str:
         tok = " / ".join(f"{x['latency']['prompt_tokens_mean']:.0f}" if x else "-" for x in (e, u, a))
         sec = " / ".join(_fmt(x["latency"]["mean_s"]) if x else "-" for x in (e, u, a))
         rows.append(f"| {config} | {r['conversations']} | {ext} | {fp} | {upd} | {ans} | {gen} | {tok} | {sec} |")
+    chats = {c: r["groupchat"] for c, r in results.items() if r.get("groupchat")}
+    if chats:
+        rows += ["", "| config | group chat: extract P / R / F1 | chat-only batches with output | memories gold / "
+                 "predicted | s per call |", "|---|---|---|---|---|"]
+        for config, g in chats.items():
+            sc = g["scores"]
+            rows.append(f"| {config} | {_fmt(sc['precision'], True)} / {_fmt(sc['recall'], True)} / "
+                        f"**{_fmt(sc['f1'], True)}** | {_fmt(sc['small_talk_fp_rate'], True)} | {sc['n_gold']} / "
+                        f"{sc['n_predicted']} | {_fmt(g['latency']['mean_s'])} |")
     named = {c: r["named"] for c, r in results.items() if r.get("named")}
     if named:
         rows += ["", "| config | named: answer F1 / false abst. / abstains / abstains when asked about the other "

@@ -27,3 +27,25 @@ def test_score_named_counts_answers_abstentions_and_swaps():
     never = bench_adapters.score_named(_records(convs, lambda r: "Tom lives in Lyon."), convs)
     assert never["abstention_rate"] == 0.0 and never["swapped_abstention_rate"] == 0.0
     assert never["answer_f1"] < 0.2
+
+
+def test_groupchat_extracts_the_speakers_side_and_scores_it_against_their_gold():
+    """``--ops groupchat``: one extract call per batch, from the persona's side (their turns are the
+    new ones), scored by meaning against the persona's gold only."""
+    from localmem.embed import Embedder
+    from tests.test_pipeline import AdapterRuntime
+
+    convs = [make_conversation(7, i) for i in range(6)]
+    bench_adapters.split_convs[:] = convs
+    rt = AdapterRuntime(["[]"] * (len(convs) * bench_adapters.GROUPCHAT_BATCHES))
+    records = [r for s in convs for r in bench_adapters._call_groupchat(rt, s, "extract")]
+    assert len(records) == len(rt.calls) > len(convs)
+    for (_, messages), r in zip(rt.calls, records):
+        new = messages[-1]["content"].split("\nNEW:\n")[1]
+        assert "\nassistant: " not in new and new.count("user: ") == 2
+        assert new.startswith("user: " + r["said"][:12])  # (the prompt annotates relative dates)
+    embed = Embedder.default().embed
+    perfect = bench_adapters.score("groupchat", [dict(r, memories=r["gold"]) for r in records], convs, embed)
+    assert perfect["f1"] == 1.0 and perfect["n_gold"] > 0 and not perfect["small_talk_fp_rate"]
+    silent = bench_adapters.score("groupchat", records, convs, embed)
+    assert silent["recall"] == 0.0 and silent["n_predicted"] == 0

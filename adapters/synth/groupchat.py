@@ -1,0 +1,253 @@
+"""Extract examples from two named friends catching up, in exactly the form the pipeline sends them.
+
+    python -m localmem.adapters.synth.groupchat --data-dir D [--split train] [--max 400] [--out F]
+
+A conversation among named people is extracted once per speaker (``localmem.speakers``): the
+speaker's turns of a batch are the new user turns, with the other's names taken out where they only
+address them, and the other person's turns are context. The extract adapter was distilled on one
+user telling an assistant about themselves in short turns; on friends chatting (LoCoMo) it wrote
+half as many memories as the 0.5B's prompts, some of them about the wrong person or nothing at all
+("Jon's kind words make a lot of sense"). These examples are that situation, with gold:
+
+- the speaker's facts come from a persona's own turns of the data directory (their gold memories,
+  no new labels), or, a third of the time, from what friends tell each other they went to, have
+  been doing or are considering (``synth.facts_events``, "I went to a pottery class yesterday and
+  it was so powerful!");
+- each turn is wrapped in chat: a greeting, a reaction to the friend's news (often their fact
+  echoed back in the second person: "Wow, you speak Polish and Yoruba? I had no idea!"), feelings,
+  encouragement, a question back, a shared photo (``[shares a photo: ...]``, as LoCoMo renders one);
+  none of it is a memory;
+- the friend's turns, in context, state the friend's own facts in the first person: never the
+  speaker's memories;
+- a batch is four alternating turns (LoCoMo's default ``turns_per_add``), so the speaker has two of
+  them; in 15% of batches both are chat only, and the target is ``[]``.
+
+The rows are built by the pipeline's own functions (``speakers.said_by``, ``speakers.seen_by``,
+``extract.build_messages``), so what is trained on is what ``Memory.add`` sends. They are meant as
+``train.py --extra-data`` beside the one-user examples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from localmem.adapters.synth import facts_events
+from localmem.adapters.synth.build import _write_jsonl, load_conversations
+from localmem.adapters.synth.conversation import Synthetic
+from localmem.adapters.synth.draft import Ctx
+from localmem.adapters.synth.examples import _record, second_person
+from localmem.ops import extract as extract_op
+from localmem.speakers import said_by, seen_by
+from localmem.types import SPEAKER_KEY, Message
+
+OPENERS = ("Hey {other}!", "Hi {other}!", "Hey {other}! Long time no see!", "{other}!", "Wow, {other}!",
+           "Thanks, {other}!", "Hey!", "Oh nice!", "Thanks for asking!", "Aww, thanks {other}!",
+           "Good to see you, {other}!", "Hey {other}, how's it going?")
+REACTIONS = ("That's so cool!", "Whoa, that looks great!", "Congrats, all your hard work really paid off!",
+             "That sounds amazing, you deserve it.", "I'm so proud of you!", "You'd be great at that!",
+             "That's awesome, good for you!", "Sounds like a blast!", "Sorry to hear that, hope it gets better.",
+             "Your pics are always so good!", "I love that for you!", "Your kind words mean a lot.",
+             "You're so brave for doing that.", "That must have been tough for you.")
+#: A reaction that echoes the friend's fact back ("{you}": it in the second person, no final stop;
+#: only undated facts: "you broke up in 2025-04, that's so you" is no way to talk).
+ECHOES = ("Wow, {you}? I had no idea!", "Wait, {you}? That's awesome!", "Oh nice, so {you}! Tell me more.",
+          "Haha {you}, that's so you!", "I love that {you}.")
+FEELINGS = ("Glad I have you in my corner!", "Let's keep chasing our dreams!",
+            "It's been a mix of exciting and nerve-wracking, but I'm determined to make it work.",
+            "Life's been so hectic lately.", "Thanks for always being there for me.",
+            "Believe in yourself, you got this!", "We've come so far, haven't we?",
+            "Honestly, talking to you always makes my day.", "Take care of yourself, okay?",
+            "It means a lot that you asked.", "Things have been crazy busy, but good crazy.",
+            "I've been feeling really grateful lately.")
+QUESTIONS = ("How about you, anything new?", "What's up with you?", "How have you been?", "How's work going?",
+             "Did you end up going?", "What are you up to this weekend?", "How's the family?",
+             "Any plans for the summer?", "What have you been reading lately?", "How did it go?",
+             "What made you decide to do that?", "Where was that taken?")
+CAPTIONS = ("a photo of a dog lying on a couch", "a photo of a sunset over a lake", "a photo of a plate of pasta",
+            "a photo of a bookshelf full of books", "a photo of a crowd at a concert", "a photo of a painting of flowers",
+            "a photo of a mountain trail in the fog", "a photo of a birthday cake with candles",
+            "a photo of a city street at night", "a photo of a cup of coffee on a wooden table",
+            "a photo of a garden full of tulips", "a photo of a beach with big waves", "a photo of a group of friends smiling",
+            "a photo of a handmade bowl", "a photo of a cat sleeping in a box", "a photo of a poster on a wall")
+#: The speaker's two turns of a batch: which carry facts ("fact") and which are chat only.
+PLANS = ((("fact", "chat"), 0.3), (("chat", "fact"), 0.3), (("fact", "fact"), 0.25), (("chat", "chat"), 0.15))
+EVENT_SHARE = 1 / 3  # a fact turn from synth.facts_events instead of the persona's own turns
+
+
+@dataclass
+class Said:
+    """One turn's fact part: what is said and the gold memories it carries."""
+
+    text: str
+    memories: list[extract_op.ExtractedMemory]
+
+
+def first_name(syn: Synthetic) -> str:
+    return syn.conversation.persona.name.split()[0]
+
+
+def fact_turns(syn: Synthetic) -> list[tuple[date, Said]]:
+    """The persona's user turns with memories, except requests about how to answer (a friend is not
+    the assistant they were said to)."""
+    out = []
+    for session in syn.conversation.sessions:
+        for turn in session.turns:
+            gold = list(turn.memories or ())
+            if turn.role != "user" or not gold or any(m.category.value == "communication-style" for m in gold):
+                continue
+            out.append((session.date, Said(turn.content, [
+                extract_op.ExtractedMemory(text=m.text, kind=m.kind, category=m.category,
+                                           confidence=syn.confidence.get(m.id, 0.9), valid_from=m.valid_from)
+                for m in gold])))
+    return out
+
+
+def event_turn(rng: random.Random, day: date, first: str) -> Said:
+    piece = rng.choice(facts_events.TEMPLATES)(Ctx(rng, day, {}, persona_first=first))
+    return Said(piece.say, [extract_op.ExtractedMemory(text=d.text, kind=d.kind, category=d.category,
+                                                       confidence=d.confidence, valid_from=d.valid_from)
+                            for d in piece.memories])
+
+
+def _echo(memory: extract_op.ExtractedMemory) -> str:
+    you = second_person(memory.text).rstrip(".")
+    return you[:1].lower() + you[1:]
+
+
+def chat_turn(rng: random.Random, other: str, fact: Said | None, heard: Said | None) -> str:
+    """A turn in a chat between friends: ``fact`` (if any) wrapped in a greeting, a reaction to what
+    the other just said (``heard``), feelings, a photo, a question back."""
+    parts = []
+    if rng.random() < 0.5:
+        parts.append(rng.choice(OPENERS).format(other=other))
+    echoable = [m for m in heard.memories if m.valid_from is None] if heard is not None else []
+    if heard is not None and rng.random() < 0.6:
+        if echoable and rng.random() < 0.5:
+            parts.append(rng.choice(ECHOES).format(you=_echo(rng.choice(echoable))))
+        else:
+            parts.append(rng.choice(REACTIONS))
+    if fact is not None:
+        parts.append(fact.text[:1].upper() + fact.text[1:])
+    if fact is None and rng.random() < 0.4 or rng.random() < 0.25:
+        parts.append(rng.choice(FEELINGS))
+    if rng.random() < 0.45 or not parts:
+        parts.append(rng.choice(QUESTIONS))
+    text = " ".join(parts)
+    if rng.random() < 0.25:
+        text += f" [shares a photo: {rng.choice(CAPTIONS)}]"
+    return text
+
+
+def _message(i: int, who: str, text: str, at: datetime) -> Message:
+    return Message(id=f"m{i}", user_id="groupchat", role="user", content=text, created_at=at,
+                   metadata={SPEAKER_KEY: who})
+
+
+@dataclass
+class Batch:
+    """Four alternating turns between two friends, the turns before them, and the speaker's gold."""
+
+    speaker: str
+    day: date
+    earlier: list[Message]
+    turns: list[Message]
+    gold: list[extract_op.ExtractedMemory]
+
+    def messages(self) -> list[dict[str, str]]:
+        """What the pipeline sends the extract adapter for the speaker's side of the batch."""
+        new, others = said_by(self.turns, self.speaker, self.earlier)
+        return extract_op.build_messages(new, seen_by(self.earlier, self.speaker) + others, self.day, prompt="short")
+
+    def target(self) -> str:
+        return extract_op.compact_json(extract_op.Extraction(memories=self.gold))
+
+
+def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random) -> Batch | None:
+    """Four alternating turns between ``speaker`` and ``friend``, to extract from the speaker's side
+    (None when either has no turn with facts to draw from)."""
+    own, theirs = fact_turns(speaker), fact_turns(friend)
+    if not own or not theirs:
+        return None
+    me, other = first_name(speaker), first_name(friend)
+    day, first_fact = rng.choice(own)
+    same_day = [s for d, s in own if d == day and s is not first_fact]
+    plan = rng.choices([p for p, _ in PLANS], weights=[w for _, w in PLANS])[0]
+    facts: list[Said | None] = []
+    for part in plan:
+        if part == "chat":
+            facts.append(None)
+        elif rng.random() < EVENT_SHARE:
+            facts.append(event_turn(rng, day, me))
+        else:
+            facts.append(first_fact if first_fact not in facts else rng.choice(same_day) if same_day
+                         else event_turn(rng, day, me))
+    at = datetime(day.year, day.month, day.day, 18, 0, tzinfo=timezone.utc)
+    earlier: list[Message] = []
+    if rng.random() < 0.5:  # the end of the previous batch: chat, the friend's news
+        told = rng.choice(theirs)[1] if rng.random() < 0.5 else None
+        earlier = [_message(0, other, chat_turn(rng, me, told, None), at - timedelta(minutes=2)),
+                   _message(1, me, chat_turn(rng, other, None, told), at - timedelta(minutes=1))]
+    turns: list[Message] = []
+    heard: Said | None = None
+    mine = iter(facts)
+    news = [s for _, s in rng.sample(theirs, min(2, len(theirs)))]
+    friend_first = rng.random() < 0.5
+    for i in range(4):
+        if (i % 2 == 0) == friend_first:
+            said = news.pop() if news and rng.random() < 0.7 else None
+            turns.append(_message(10 + i, other, chat_turn(rng, me, said, heard), at))
+        else:
+            said = next(mine)
+            turns.append(_message(10 + i, me, chat_turn(rng, other, said, heard), at))
+        heard = said
+    return Batch(me, day, earlier, turns, [m for f in facts if f is not None for m in f.memories])
+
+
+def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: int = 2) -> list[dict[str, Any]]:
+    """``per_persona`` batches for each persona, each with a friend drawn from the other personas."""
+    rng = random.Random(f"groupchat:{seed}")
+    out = []
+    for i, speaker in enumerate(convs):
+        for k in range(per_persona):
+            friend = convs[(i + 1 + rng.randrange(len(convs) - 1)) % len(convs)]
+            if first_name(friend) == first_name(speaker):
+                continue
+            batch = groupchat_batch(speaker, friend, rng)
+            if batch is not None:
+                out.append(_record(speaker.conversation, "extract", f"groupchat-{k}", batch.messages(),
+                                   batch.target()))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m localmem.adapters.synth.groupchat",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--data-dir", type=Path, required=True, help="output of synth.build")
+    p.add_argument("--split", default="train")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--per-persona", type=int, default=2)
+    p.add_argument("--max", type=int, help="a seeded sample of at most this many rows")
+    p.add_argument("--out", type=Path, help="default: <data dir>/focus/extract-groupchat-<split>.jsonl")
+    args = p.parse_args(argv)
+    convs = load_conversations(args.data_dir, args.split)
+    if len(convs) < 2:
+        p.error(f"{args.data_dir} has {len(convs)} {args.split} conversation(s): a chat needs two personas")
+    rows = groupchat_examples(convs, args.seed, args.per_persona)
+    if args.max is not None and len(rows) > args.max:
+        keep = set(random.Random(f"groupchat:{args.max}").sample(range(len(rows)), args.max))
+        rows = [r for i, r in enumerate(rows) if i in keep]
+    out = args.out or args.data_dir / "focus" / f"extract-groupchat-{args.split}.jsonl"
+    _write_jsonl(out, rows)
+    empty = sum(1 for r in rows if r["target"] == "[]")
+    print(f"{len(rows)} examples ({empty} with nothing to remember) -> {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Group-chat extract examples (adapters/synth/groupchat.py): two named friends catching up, the
+speaker's facts wrapped in chat, the friend's facts in context; rows exactly what Memory.add sends."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import date
+from pathlib import Path
+
+from localmem.adapters.synth import facts_events
+from localmem.adapters.synth.conversation import make_conversation
+from localmem.adapters.synth.draft import Ctx
+from localmem.adapters.synth.groupchat import fact_turns, groupchat_batch, groupchat_examples, main
+from localmem.memory import Memory
+from localmem.ops import extract as extract_op
+from localmem.speakers import speaker
+from localmem.store.scope import Scope
+from tests.test_pipeline import AdapterRuntime
+
+SEED = 7
+
+
+def _convs(n: int = 24):
+    return [make_conversation(SEED, i) for i in range(n)]
+
+
+def test_a_row_is_what_the_pipeline_sends_for_that_speaker(tmp_path: Path):
+    """The batch's turns added with their speakers' names, after the turns before them: the extract
+    call for the speaker is the row's messages, byte for byte."""
+    convs, rng = _convs(6), random.Random(3)
+    batches = [b for b in (groupchat_batch(convs[i], convs[i + 1], rng) for i in range(5)) if b is not None]
+    batch = next(b for b in batches if b.earlier)
+    rt = AdapterRuntime(["[]", "[]"])
+    with Memory(tmp_path / "chat.db", llm=rt) as mem:
+        for m in batch.earlier:  # said before, already extracted
+            mem.store.log_messages(Scope.of("friends"), [("user", m.content, dict(m.metadata))], pending=False,
+                                   at=m.created_at)
+        mem.add([{"role": "user", "name": speaker(m), "content": m.content} for m in batch.turns],
+                user_id="friends", timestamp=batch.turns[0].created_at)
+    sent = [msgs for op, msgs in rt.calls if op == "extract"]
+    assert len(sent) == 2  # one call per speaker
+    assert batch.messages() in sent
+
+
+def test_the_target_is_the_speakers_facts_only():
+    convs, rng = _convs(), random.Random(5)
+    empty = with_friend_facts = 0
+    for i in range(len(convs) - 1):
+        batch = groupchat_batch(convs[i], convs[i + 1], rng)
+        if batch is None:
+            continue
+        new = batch.messages()[-1]["content"].split("\nNEW:\n")[1]
+        assert new.startswith("user: ") and "\nassistant: " not in new
+        own = [m.content for m in batch.turns if speaker(m) == batch.speaker]
+        friend = [m.content for m in batch.turns if speaker(m) != batch.speaker]
+        assert len(own) == 2 and len(friend) == 2
+        gold = extract_op.parse_target(batch.target()).memories
+        assert [m.text for m in gold] == [m.text for m in batch.gold]
+        assert all(m.text.startswith("User") for m in gold)
+        empty += not gold
+        # every memory is the speaker's: one of their own turns' or a told event, never the friend's
+        own_facts = {m.text for _, s in fact_turns(convs[i]) for m in s.memories}
+        assert all(m.text in own_facts or re.match(r"User (went to|has been|is considering) ", m.text) for m in gold)
+        with_friend_facts += any(s.text[:1].upper() + s.text[1:] in " ".join(friend)
+                                 for _, s in fact_turns(convs[i + 1]))
+    assert 0 < empty < len(convs) / 2
+    assert with_friend_facts > len(convs) / 3
+
+
+def test_names_that_only_address_the_friend_are_taken_out():
+    convs, rng = _convs(), random.Random(11)
+    seen = 0
+    for i in range(len(convs) - 1):
+        batch = groupchat_batch(convs[i], convs[i + 1], rng)
+        if batch is None:
+            continue
+        friend = next(speaker(m) for m in batch.turns if speaker(m) != batch.speaker)
+        new = batch.messages()[-1]["content"].split("\nNEW:\n")[1]
+        own = " ".join(m.content for m in batch.turns if speaker(m) == batch.speaker)
+        if re.search(rf"(Hey|Hi|Thanks,|Wow,) {friend}\b", own):
+            seen += 1
+            assert not re.search(rf"(Hey|Hi|Thanks,|Wow,) {friend}\b", new)
+    assert seen > 0
+
+
+def test_requests_to_an_assistant_are_not_chat_between_friends():
+    for syn in _convs():
+        for _, said in fact_turns(syn):
+            assert all(m.category.value != "communication-style" for m in said.memories)
+
+
+def test_events_say_when_and_keep_the_speakers_own_words():
+    rng = random.Random(1)
+    for _ in range(60):
+        template = rng.choice(facts_events.TEMPLATES)
+        piece = template(Ctx(rng, date(2023, 5, 8), {}, persona_first="Ana"))
+        (memory,) = piece.memories
+        assert memory.text.startswith("User ") and " my " not in memory.text
+        if template is facts_events.outing:
+            assert memory.valid_from and memory.valid_from in memory.text
+            assert memory.valid_from <= "2023-05-08"  # something they went to ("this morning" at the latest)
+
+
+def test_examples_are_deterministic_and_cli_writes_them(tmp_path):
+    from localmem.adapters.synth.build import build
+
+    convs = _convs(10)
+    assert groupchat_examples(convs, SEED) == groupchat_examples(convs, SEED)
+    build(20, SEED, tmp_path / "data")
+    out = tmp_path / "gc.jsonl"
+    assert main(["--data-dir", str(tmp_path / "data"), "--out", str(out), "--max", "15"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert 0 < len(rows) <= 15 and len({r["id"] for r in rows}) == len(rows)
+    assert all(r["operation"] == "extract" and r["messages"][0]["content"] == "Extract memories." for r in rows)

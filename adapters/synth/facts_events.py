@@ -4,9 +4,10 @@ The one-user templates (``facts_life``, ``facts_taste``) are the facts a user te
 ("I live in Lyon", "no emojis please"). Friends catching up mostly tell each other what they went
 to, what they have been up to and what they are considering ("I went to a support group yesterday
 and it was so powerful", "I've been researching adoption agencies"), in longer sentences with a
-feeling attached. Those are what questions about a conversation among friends ask for ("What did
-Caroline research?", "When did Melanie run a charity race?"), so a group-chat example draws them too
-(``synth.groupchat``). The feelings are nothing to remember; the events and activities are.
+feeling or a reason attached. Those are what questions about a conversation among friends ask for
+("What did Caroline research?", "When did Melanie run a charity race?", "Why did Jon start his
+dance studio?"), so a group-chat example draws them too (``synth.groupchat``). The feelings are
+nothing to remember; the events, the activities and the reasons given for them are.
 """
 
 from __future__ import annotations
@@ -40,32 +41,48 @@ OUTINGS = (
     ("my niece's graduation", "their niece's graduation", "relationships"),
     ("a climbing gym for the first time", "a climbing gym for the first time", "hobbies"),
 )
-#: (I've been ..., User has been ..., category)
+#: (I've been ..., category, (why, as said; why, as the memory says it)): "my" becomes "their"
 DOINGS = (
-    ("volunteering at a homeless shelter", "hobbies"), ("taking salsa lessons", "hobbies"),
-    ("writing poems in the evenings", "hobbies"), ("researching adoption agencies", "relationships"),
-    ("looking for a bigger apartment", "location"), ("training my puppy to sit", "other"),
-    ("learning to play the ukulele", "hobbies"), ("fixing up an old bike", "hobbies"),
-    ("mentoring two interns at work", "work"), ("growing tomatoes on my balcony", "hobbies"),
-    ("saving up for a road trip", "finance"), ("studying for a nursing exam", "education"),
-    ("going to therapy every week", "health"), ("running a small online shop", "work"),
-    ("coaching my daughter's football team", "relationships"), ("painting landscapes", "hobbies"),
+    ("volunteering at a homeless shelter", "hobbies", ("I want to give back", "to give back")),
+    ("taking salsa lessons", "hobbies", ("it helps me relax after work", "because it helps them relax")),
+    ("writing poems in the evenings", "hobbies",
+     ("I need something creative in my life", "because they need something creative in their life")),
+    ("researching adoption agencies", "relationships",
+     ("I want to give a kid a loving home", "because they want to give a kid a loving home")),
+    ("looking for a bigger apartment", "location", ("the baby is coming in the spring", "because a baby is coming")),
+    ("training my puppy to sit", "other", ("he keeps jumping on guests", "because the puppy jumps on guests")),
+    ("learning to play the ukulele", "hobbies", ("my grandpa used to play", "because their grandpa used to play")),
+    ("fixing up an old bike", "hobbies", ("I want to cycle to work", "to cycle to work")),
+    ("mentoring two interns at work", "work", ("someone did the same for me", "because someone mentored them")),
+    ("growing tomatoes on my balcony", "hobbies", ("store ones taste like nothing", "because store tomatoes are tasteless")),
+    ("saving up for a road trip", "finance", ("I've never seen the coast", "because they have never seen the coast")),
+    ("studying for a nursing exam", "education", ("I want to work in a children's hospital",
+                                                 "to work in a children's hospital")),
+    ("going to therapy every week", "health", ("it helps me deal with stress", "because it helps with stress")),
+    ("running a small online shop", "work", ("I always wanted my own business", "because they wanted their own business")),
+    ("coaching my daughter's football team", "relationships",
+     ("nobody else volunteered", "because nobody else volunteered")),
+    ("painting landscapes", "hobbies", ("it's how I express myself", "as a way to express themselves")),
 )
-#: (I'm thinking about ..., User is considering ..., category)
+#: (I'm thinking about ..., category, (why, as said; why, as the memory says it))
 CONSIDERINGS = (
-    ("going back to school for counseling", "education"), ("opening a little bakery", "work"),
-    ("adopting a child", "relationships"), ("switching careers to nursing", "work"),
-    ("starting a podcast about local history", "hobbies"), ("moving closer to my parents", "location"),
-    ("getting a second dog", "other"), ("doing a cycling tour next summer", "travel"),
-    ("taking a sabbatical", "work"), ("learning sign language", "education"),
+    ("going back to school for counseling", "education",
+     ("I want to help people who went through what I did", "to help people who went through what they did")),
+    ("opening a little bakery", "work", ("baking is the only thing I never get tired of",
+                                        "because they never get tired of baking")),
+    ("adopting a child", "relationships", ("I want to build a family", "to build a family")),
+    ("switching careers to nursing", "work", ("I want a job that helps people", "to have a job that helps people")),
+    ("starting a podcast about local history", "hobbies", ("nobody tells those stories anymore",
+                                                          "because nobody tells those stories anymore")),
+    ("moving closer to my parents", "location", ("they're getting older", "because their parents are getting older")),
+    ("getting a second dog", "other", ("our dog gets lonely", "because their dog gets lonely")),
+    ("doing a cycling tour next summer", "travel", ("I want to see the Alps by bike", "to see the Alps by bike")),
+    ("taking a sabbatical", "work", ("I'm completely burned out", "because they are burned out")),
+    ("learning sign language", "education", ("my nephew is deaf", "because their nephew is deaf")),
 )
 FEELINGS = ("it was so powerful", "it was honestly amazing", "I loved every minute", "it was a lot of fun",
             "it was so inspiring", "I'm still buzzing", "it was exhausting but worth it",
             "it really made my week", "I didn't expect to enjoy it that much")
-WHY = ("it means a lot to me", "I feel like it's what I'm meant to do", "it's been on my mind for a while",
-       "it's scary but exciting", "it just feels right", "I want to give back")
-
-
 def _mine(text: str) -> str:
     """The speaker's "my" in the memory ("my puppy" -> "their puppy")."""
     return text.replace("my ", "their ")
@@ -81,20 +98,28 @@ def outing(c: Ctx) -> Piece:
     return Piece(say, [Draft(f"User went to {remembered} {at(when)}", "event", category, 0.9, valid_from=when)])
 
 
+def _because(c: Ctx, why: tuple[str, str]) -> tuple[str, str]:
+    """The reason half the time: (what is said after the activity, what the memory adds)."""
+    if c.chance(0.5):
+        return "", ""
+    said, remembered = why
+    return f", {said}" if c.chance(0.5) else f" because {said}", f" {remembered}"
+
+
 def doing(c: Ctx) -> Piece:
-    what, category = c.pick(DOINGS)
-    say = c.pick([f"I've been {what} lately, {c.pick(WHY)}.", f"Lately I've been {what}.",
-                  f"These days I'm {what}, {c.pick(WHY)}.", f"I started {what} a while ago and I love it."])
-    return Piece(say, [Draft(f"User has been {_mine(what)}", "fact", category, 0.85)])
+    what, category, reason_ = c.pick(DOINGS)
+    why, reason = _because(c, reason_)
+    say = c.pick([f"I've been {what} lately{why}.", f"Lately I've been {what}{why}.",
+                  f"These days I'm {what}{why}.", f"I started {what} a while ago{why}."])
+    return Piece(say, [Draft(f"User has been {_mine(what)}{reason}", "fact", category, 0.85)])
 
 
 def considering(c: Ctx) -> Piece:
-    what, category = c.pick(CONSIDERINGS)
-    why = c.pick(WHY)
-    say = c.pick([f"I'm thinking about {what}, {why}.", f"I've been considering {what}.",
-                  f"Honestly I might end up {what}. {why[:1].upper() + why[1:]}.",
-                  f"I'm seriously considering {what}!"])
-    return Piece(say, [Draft(f"User is considering {_mine(what)}", "preference", category, 0.75)])
+    what, category, reason_ = c.pick(CONSIDERINGS)
+    why, reason = _because(c, reason_)
+    say = c.pick([f"I'm thinking about {what}{why}.", f"I've been considering {what}{why}.",
+                  f"Honestly I might end up {what}{why}.", f"I'm seriously considering {what}{why}!"])
+    return Piece(say, [Draft(f"User is considering {_mine(what)}{reason}", "preference", category, 0.75)])
 
 
 TEMPLATES = (outing, outing, doing, considering)

@@ -114,3 +114,19 @@ def test_examples_are_deterministic_and_cli_writes_them(tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert 0 < len(rows) <= 15 and len({r["id"] for r in rows}) == len(rows)
     assert all(r["operation"] == "extract" and r["messages"][0]["content"] == "Extract memories." for r in rows)
+
+
+def test_echo_sets_how_often_the_speaker_says_the_friends_facts_back():
+    from localmem.adapters.synth.groupchat import ECHOES
+
+    said_back = re.compile("|".join(re.escape(e).replace(re.escape("{you}"), "(?:you|your) [^?!.]+") for e in ECHOES))
+
+    def echoes(echo: float) -> int:
+        rng, convs, n = random.Random(2), _convs(), 0
+        for i in range(len(convs) - 1):
+            batch = groupchat_batch(convs[i], convs[i + 1], rng, echo)
+            if batch is not None:
+                n += sum(len(said_back.findall(m.content)) for m in batch.turns if speaker(m) == batch.speaker)
+        return n
+
+    assert echoes(0.0) == 0 < echoes(0.5) < echoes(1.0)

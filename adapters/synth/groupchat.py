@@ -120,15 +120,16 @@ def _echo(memory: extract_op.ExtractedMemory) -> str:
     return you[:1].lower() + you[1:]
 
 
-def chat_turn(rng: random.Random, other: str, fact: Said | None, heard: Said | None) -> str:
+def chat_turn(rng: random.Random, other: str, fact: Said | None, heard: Said | None, echo: float = 0.5) -> str:
     """A turn in a chat between friends: ``fact`` (if any) wrapped in a greeting, a reaction to what
-    the other just said (``heard``), feelings, a photo, a question back."""
+    the other just said (``heard``; with probability ``echo`` one of its facts said back), feelings,
+    a photo, a question back."""
     parts = []
     if rng.random() < 0.5:
         parts.append(rng.choice(OPENERS).format(other=other))
     echoable = [m for m in heard.memories if m.valid_from is None] if heard is not None else []
     if heard is not None and rng.random() < 0.6:
-        if echoable and rng.random() < 0.5:
+        if echoable and rng.random() < echo:
             parts.append(rng.choice(ECHOES).format(you=_echo(rng.choice(echoable))))
         else:
             parts.append(rng.choice(REACTIONS))
@@ -168,9 +169,10 @@ class Batch:
         return extract_op.compact_json(extract_op.Extraction(memories=self.gold))
 
 
-def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random) -> Batch | None:
+def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, echo: float = 0.5) -> Batch | None:
     """Four alternating turns between ``speaker`` and ``friend``, to extract from the speaker's side
-    (None when either has no turn with facts to draw from)."""
+    (None when either has no turn with facts to draw from); ``echo``: how often the speaker's
+    reaction to the friend's news says one of its facts back ("so you live in Porto!")."""
     own, theirs = fact_turns(speaker), fact_turns(friend)
     if not own or not theirs:
         return None
@@ -192,7 +194,7 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random) -
     if rng.random() < 0.5:  # the end of the previous batch: chat, the friend's news
         told = rng.choice(theirs)[1] if rng.random() < 0.5 else None
         earlier = [_message(0, other, chat_turn(rng, me, told, None), at - timedelta(minutes=2)),
-                   _message(1, me, chat_turn(rng, other, None, told), at - timedelta(minutes=1))]
+                   _message(1, me, chat_turn(rng, other, None, told, echo), at - timedelta(minutes=1))]
     turns: list[Message] = []
     heard: Said | None = None
     mine = iter(facts)
@@ -204,12 +206,13 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random) -
             turns.append(_message(10 + i, other, chat_turn(rng, me, said, heard), at))
         else:
             said = next(mine)
-            turns.append(_message(10 + i, me, chat_turn(rng, other, said, heard), at))
+            turns.append(_message(10 + i, me, chat_turn(rng, other, said, heard, echo), at))
         heard = said
     return Batch(me, day, earlier, turns, [m for f in facts if f is not None for m in f.memories])
 
 
-def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: int = 2) -> list[dict[str, Any]]:
+def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: int = 2,
+                       echo: float = 0.5) -> list[dict[str, Any]]:
     """``per_persona`` batches for each persona, each with a friend drawn from the other personas."""
     rng = random.Random(f"groupchat:{seed}")
     out = []
@@ -218,7 +221,7 @@ def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: i
             friend = convs[(i + 1 + rng.randrange(len(convs) - 1)) % len(convs)]
             if first_name(friend) == first_name(speaker):
                 continue
-            batch = groupchat_batch(speaker, friend, rng)
+            batch = groupchat_batch(speaker, friend, rng, echo)
             if batch is not None:
                 out.append(_record(speaker.conversation, "extract", f"groupchat-{k}", batch.messages(),
                                    batch.target()))
@@ -232,13 +235,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--split", default="train")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--per-persona", type=int, default=2)
+    p.add_argument("--echo", type=float, default=0.5,
+                   help="how often the speaker's reaction to the friend's news says one of its facts back")
     p.add_argument("--max", type=int, help="a seeded sample of at most this many rows")
     p.add_argument("--out", type=Path, help="default: <data dir>/focus/extract-groupchat-<split>.jsonl")
     args = p.parse_args(argv)
     convs = load_conversations(args.data_dir, args.split)
     if len(convs) < 2:
         p.error(f"{args.data_dir} has {len(convs)} {args.split} conversation(s): a chat needs two personas")
-    rows = groupchat_examples(convs, args.seed, args.per_persona)
+    rows = groupchat_examples(convs, args.seed, args.per_persona, args.echo)
     if args.max is not None and len(rows) > args.max:
         keep = set(random.Random(f"groupchat:{args.max}").sample(range(len(rows)), args.max))
         rows = [r for i, r in enumerate(rows) if i in keep]

@@ -12,7 +12,10 @@ Operations: ``extract`` (one call per user turn, scored with ``localmem.eval.sco
 matching by meaning), ``update`` (one call per update example: the candidate and its neighbours,
 scored on the decision and the id it names), ``answer`` (one call per probe, ``score_answers``),
 ``general`` (the answer adapter on a held-out general request per conversation, never seen by the
-teacher: does it still help, or does it refuse or run on? refusal and cut-off rates, reply length).
+teacher: does it still help, or does it refuse or run on? refusal and cut-off rates, reply length),
+``named`` (the answer probes put about the persona by name, some about the other person: abstain),
+``groupchat`` (extraction from one side of a chat between the persona and a friend, the next persona
+of the split: ``adapters/synth/groupchat.py`` batches, scored by meaning against the persona's gold).
 Each call records prompt / completion tokens and wall time. Results are cached per call in
 ``~/.cache/localmem/bench/adapters`` so an interrupted run resumes where it stopped.
 

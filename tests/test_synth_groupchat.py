@@ -130,3 +130,31 @@ def test_echo_sets_how_often_the_speaker_says_the_friends_facts_back():
         return n
 
     assert echoes(0.0) == 0 < echoes(0.5) < echoes(1.0)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+def test_no_line_comes_from_locomo():
+    """The generator never trains on the evaluation set: no chat line, event or caption shares a run
+    of five words with LoCoMo's conversations (turns and image captions)."""
+    import pytest
+
+    from localmem.adapters.synth import groupchat
+    from localmem.eval import locomo
+
+    try:
+        convs = locomo.load()
+    except FileNotFoundError:
+        pytest.skip("LoCoMo data not found (../shared/bench/locomo)")
+    words = _words(" ".join(f"{t.text} {t.caption or ''}" for c in convs for s in c.sessions for t in s.turns))
+    locomo_runs = {tuple(words[i:i + 5]) for i in range(len(words) - 4)}
+    lines = [*groupchat.OPENERS, *groupchat.REACTIONS, *groupchat.ECHOES, *groupchat.FEELINGS, *groupchat.QUESTIONS,
+             *groupchat.CAPTIONS, *facts_events.FEELINGS,
+             *(x for said, remembered, _ in facts_events.OUTINGS for x in (said, remembered)),
+             *(x for what, _, why in facts_events.DOINGS + facts_events.CONSIDERINGS for x in (what, *why))]
+    for line in lines:
+        w = _words(line.replace("{other}", " ").replace("{you}", " "))
+        shared = [" ".join(w[i:i + 5]) for i in range(len(w) - 4) if tuple(w[i:i + 5]) in locomo_runs]
+        assert not shared, (line, shared)

@@ -11,12 +11,13 @@ half as many memories as the 0.5B's prompts, some of them about the wrong person
 
 - the speaker's facts come from a persona's own turns of the data directory (their gold memories,
   no new labels), or, a third of the time, from what friends tell each other they went to, have
-  been doing or are considering (``synth.facts_events``, "I went to a pottery class yesterday and
-  it was so powerful!");
+  been doing or are considering (``synth.facts_events``, "I went to a quiz night at the pub
+  yesterday and I had the best time!");
 - each turn is wrapped in chat: a greeting, a reaction to the friend's news (often their fact
   echoed back in the second person: "Wow, you speak Polish and Yoruba? I had no idea!"), feelings,
-  encouragement, a question back, a shared photo (``[shares a photo: ...]``, as LoCoMo renders one);
-  none of it is a memory;
+  a question back, a shared photo (``[shares a photo: ...]``, as the LoCoMo harness renders one);
+  none of it is a memory. All of it is written from scratch: a test checks that no line shares a
+  run of five words with LoCoMo's conversations;
 - the friend's turns, in context, state the friend's own facts in the first person: never the
   speaker's memories;
 - a batch is four alternating turns (LoCoMo's default ``turns_per_add``), so the speaker has two of
@@ -46,35 +47,34 @@ from localmem.ops import extract as extract_op
 from localmem.speakers import said_by, seen_by
 from localmem.types import SPEAKER_KEY, Message
 
-OPENERS = ("Hey {other}!", "Hi {other}!", "Hey {other}! Long time no see!", "{other}!", "Wow, {other}!",
-           "Thanks, {other}!", "Hey!", "Oh nice!", "Thanks for asking!", "Aww, thanks {other}!",
-           "Good to see you, {other}!", "Hey {other}, how's it going?")
-REACTIONS = ("That's so cool!", "Whoa, that looks great!", "Congrats, all your hard work really paid off!",
-             "That sounds amazing, you deserve it.", "I'm so proud of you!", "You'd be great at that!",
-             "That's awesome, good for you!", "Sounds like a blast!", "Sorry to hear that, hope it gets better.",
-             "Your pics are always so good!", "I love that for you!", "Your kind words mean a lot.",
-             "You're so brave for doing that.", "That must have been tough for you.")
+OPENERS = ("Hey {other}!", "Hi {other}!", "Hey {other}, it's been ages!", "{other}!", "Ooh, {other}!",
+           "Thanks, {other}!", "Hey!", "Oh nice!", "Aww, thanks {other}!", "Morning, {other}!", "Hiya {other}!",
+           "Evening, {other}!")
+REACTIONS = ("No way, that's brilliant!", "Ooh, that sounds lovely.", "Oh wow, well done you!", "That's fantastic news!",
+             "Haha, classic you.", "Oh no, that sounds rough.", "Love the pics, keep them coming!",
+             "You totally deserve it.", "Honestly, respect.", "Sounds like a riot!",
+             "I'm impressed, seriously.", "Aw, that's really sweet of you.", "You'd be amazing at that.",
+             "Your place looks so cosy!")
 #: A reaction that echoes the friend's fact back ("{you}": it in the second person, no final stop;
 #: only undated facts: "you broke up in 2025-04, that's so you" is no way to talk).
-ECHOES = ("Wow, {you}? I had no idea!", "Wait, {you}? That's awesome!", "Oh nice, so {you}! Tell me more.",
-          "Haha {you}, that's so you!", "I love that {you}.")
-FEELINGS = ("Glad I have you in my corner!", "Let's keep chasing our dreams!",
-            "It's been a mix of exciting and nerve-wracking, but I'm determined to make it work.",
-            "Life's been so hectic lately.", "Thanks for always being there for me.",
-            "Believe in yourself, you got this!", "We've come so far, haven't we?",
-            "Honestly, talking to you always makes my day.", "Take care of yourself, okay?",
-            "It means a lot that you asked.", "Things have been crazy busy, but good crazy.",
-            "I've been feeling really grateful lately.")
-QUESTIONS = ("How about you, anything new?", "What's up with you?", "How have you been?", "How's work going?",
-             "Did you end up going?", "What are you up to this weekend?", "How's the family?",
-             "Any plans for the summer?", "What have you been reading lately?", "How did it go?",
-             "What made you decide to do that?", "Where was that taken?")
-CAPTIONS = ("a photo of a dog lying on a couch", "a photo of a sunset over a lake", "a photo of a plate of pasta",
-            "a photo of a bookshelf full of books", "a photo of a crowd at a concert", "a photo of a painting of flowers",
-            "a photo of a mountain trail in the fog", "a photo of a birthday cake with candles",
-            "a photo of a city street at night", "a photo of a cup of coffee on a wooden table",
-            "a photo of a garden full of tulips", "a photo of a beach with big waves", "a photo of a group of friends smiling",
-            "a photo of a handmade bowl", "a photo of a cat sleeping in a box", "a photo of a poster on a wall")
+ECHOES = ("Wow, {you}? I had no idea!", "Wait, {you}? Since when?", "Oh nice, so {you}! Tell me everything.",
+          "Haha {you}, that's so you!", "Hold on, {you}? Brilliant.")
+FEELINGS = ("Honestly, this week has flown by.", "Anyway, enough about me!", "I'm so happy we're talking again.",
+            "You always cheer me up, you know that?", "It's been a long week, not gonna lie.",
+            "Ugh, I needed this chat.", "Fingers crossed it all works out!",
+            "Can't believe how fast this year is going.", "Thanks for listening to me ramble.",
+            "Wish we lived closer, honestly.", "Anyway, I'm rambling again haha.",
+            "Things are finally calming down a bit.")
+QUESTIONS = ("What's new in your world?", "How's your week been?", "How are things at your place?",
+             "Are you still up for Saturday?", "Did it work out in the end?", "What are you up to tonight?",
+             "How's everyone at home?", "Got any holidays planned?", "Watched anything good recently?",
+             "So how did that go?", "What got you into that?", "Is that near where you live?")
+#: What a shared photo shows (rendered "[shares a photo: a photo of <this>]", as the LoCoMo harness
+#: renders an image's caption).
+CAPTIONS = ("a red bicycle leaning on a wall", "a plate of dumplings", "a snowy street", "a kitchen table with a laptop",
+            "a tram in the rain", "a sandcastle", "a vegetable patch", "a pile of board games",
+            "a cat asleep on a windowsill", "a muddy pitch at dusk", "a market stall with lemons", "a lighthouse",
+            "an empty train platform", "a hammock between two trees", "a bundle of balloons", "a foggy harbour")
 #: The speaker's two turns of a batch: which carry facts ("fact") and which are chat only.
 PLANS = ((("fact", "chat"), 0.3), (("chat", "fact"), 0.3), (("fact", "fact"), 0.25), (("chat", "chat"), 0.15))
 EVENT_SHARE = 1 / 3  # a fact turn from synth.facts_events instead of the persona's own turns
@@ -141,7 +141,7 @@ def chat_turn(rng: random.Random, other: str, fact: Said | None, heard: Said | N
         parts.append(rng.choice(QUESTIONS))
     text = " ".join(parts)
     if rng.random() < 0.25:
-        text += f" [shares a photo: {rng.choice(CAPTIONS)}]"
+        text += f" [shares a photo: a photo of {rng.choice(CAPTIONS)}]"
     return text
 
 

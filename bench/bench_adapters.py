@@ -145,7 +145,6 @@ def _call_groupchat(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[di
     """Batches of a chat between the conversation's persona and a friend (the next persona of the
     split with another first name), extracted from the persona's side as the pipeline does."""
     from localmem.adapters.synth.groupchat import first_name, groupchat_batch
-    from localmem.speakers import said_by, seen_by
 
     ids = [c.conversation.id for c in split_convs]
     i = ids.index(syn.conversation.id)
@@ -156,10 +155,10 @@ def _call_groupchat(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[di
         batch = groupchat_batch(syn, friend, rng)
         if batch is None:
             continue
-        new, others = said_by(batch.turns, batch.speaker, batch.earlier)
+        new, context = batch.extract_input()
         t0 = time.perf_counter()
-        res = extract_op.extract(rt, new, today=batch.day, context=seen_by(batch.earlier, batch.speaker) + others,
-                                 adapter=adapter, prompt="short" if adapter else "full")
+        res = extract_op.extract(rt, new, today=batch.day, context=context, adapter=adapter,
+                                 prompt="short" if adapter else "full")
         secs = time.perf_counter() - t0
         mems = [m.model_dump(mode="json") for m in res.value.memories] if res.ok and res.value else []
         out.append({"key": f"{syn.conversation.id}/groupchat-{k}", "ok": res.ok, "memories": mems,

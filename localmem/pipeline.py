@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from localmem.llm import Runtime
 from localmem.ops import extract as extract_op
 from localmem.ops import update as update_op
-from localmem.speakers import named, said_by, seen_by, speaker, speakers
+from localmem.speakers import extract_input, named, speaker, speakers
 from localmem.store.memories import NewMemory
 from localmem.store.scope import Scope
 from localmem.store.store import Store
@@ -96,9 +96,9 @@ class Pipeline:
         usage = {"prompt_tokens": 0, "completion_tokens": 0, "llm_calls": 0}
         found: list[tuple[extract_op.ExtractedMemory, Source]] = []
         for who in speakers(user_turns):
-            new, others = said_by(logged, who, context)
+            new, seen = extract_input(logged, who, context)
             result = extract_op.extract(
-                self.runtime, new, today=at.date(), context=seen_by(context, who) + others,
+                self.runtime, new, today=at.date(), context=seen,
                 adapter=s.extract_adapter, prompt=s.prompt(s.extract_adapter),
             )
             _add_usage(usage, result.attempts)

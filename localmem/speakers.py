@@ -59,6 +59,14 @@ def said_by(messages: Sequence[Message], who: str | None,
     return own, [m for m in seen if m["role"] != "user"]
 
 
+def extract_input(messages: Sequence[Message], who: str | None,
+                  context: Sequence[Message] = ()) -> tuple[list[LLMMessage], list[LLMMessage]]:
+    """What extraction gets for ``who``'s side of new ``messages`` after earlier ``context``:
+    (their new turns; the earlier turns from their side, then what the others just said)."""
+    new, others = said_by(messages, who, context)
+    return new, seen_by(context, who) + others
+
+
 def _name_pattern(names: Iterable[str]) -> str:
     forms = set()
     for name in names:

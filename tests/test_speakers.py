@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from localmem.speakers import named, said_by, seen_by, speakers, without_vocatives
+from localmem.speakers import extract_input, named, said_by, seen_by, speakers, without_vocatives
 from localmem.types import Message
 
 AT = datetime(2023, 5, 8, tzinfo=timezone.utc)
@@ -45,6 +45,15 @@ def test_one_side_per_speaker_in_order():
                       {"role": "assistant", "content": "We hiked, Caroline!"}]  # context is shown as said
     own, _ = said_by(turns, "Melanie")
     assert [m["content"] for m in own] == ["My husband is Tom.", "We hiked!"]
+
+
+def test_extract_input_puts_earlier_turns_from_the_same_side_before_the_others_new_ones():
+    earlier = [msg("user", "Morning!", "Melanie"), msg("user", "Hi Mel!", "Caroline")]
+    turns = [msg("user", "I moved from Sweden, Mel.", "Caroline"), msg("user", "My husband is Tom.", "Melanie")]
+    new, context = extract_input(turns, "Caroline", earlier)
+    assert new == [{"role": "user", "content": "I moved from Sweden."}]
+    assert context == [{"role": "assistant", "content": "Morning!"}, {"role": "user", "content": "Hi Mel!"},
+                       {"role": "assistant", "content": "My husband is Tom."}]
 
 
 def test_without_names_the_conversation_is_unchanged():

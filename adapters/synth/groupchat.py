@@ -23,7 +23,7 @@ half as many memories as the 0.5B's prompts, some of them about the wrong person
 - a batch is four alternating turns (LoCoMo's default ``turns_per_add``), so the speaker has two of
   them; in 15% of batches both are chat only, and the target is ``[]``.
 
-The rows are built by the pipeline's own functions (``speakers.said_by``, ``speakers.seen_by``,
+The rows are built by the pipeline's own functions (``speakers.extract_input``,
 ``extract.build_messages``), so what is trained on is what ``Memory.add`` sends. They are meant as
 ``train.py --extra-data`` beside the one-user examples.
 """
@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from localmem.adapters.synth import facts_events
-from localmem.adapters.synth.build import _write_jsonl, load_conversations
+from localmem.adapters.synth.build import _write_jsonl, load_conversations, sample_rows
 from localmem.adapters.synth.conversation import Synthetic
 from localmem.adapters.synth.draft import Ctx
-from localmem.adapters.synth.examples import _record, second_person
+from localmem.adapters.synth.examples import _record, extracted, second_person
 from localmem.ops import extract as extract_op
-from localmem.speakers import said_by, seen_by
+from localmem.speakers import extract_input
 from localmem.types import SPEAKER_KEY, Message
 
 OPENERS = ("Hey {other}!", "Hi {other}!", "Hey {other}, it's been ages!", "{other}!", "Ooh, {other}!",
@@ -101,10 +101,7 @@ def fact_turns(syn: Synthetic) -> list[tuple[date, Said]]:
             gold = list(turn.memories or ())
             if turn.role != "user" or not gold or any(m.category.value == "communication-style" for m in gold):
                 continue
-            out.append((session.date, Said(turn.content, [
-                extract_op.ExtractedMemory(text=m.text, kind=m.kind, category=m.category,
-                                           confidence=syn.confidence.get(m.id, 0.9), valid_from=m.valid_from)
-                for m in gold])))
+            out.append((session.date, Said(turn.content, extracted(gold, syn.confidence))))
     return out
 
 
@@ -160,10 +157,13 @@ class Batch:
     turns: list[Message]
     gold: list[extract_op.ExtractedMemory]
 
+    def extract_input(self) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+        """(new turns, context) of the speaker's side, as the pipeline extracts it."""
+        return extract_input(self.turns, self.speaker, self.earlier)
+
     def messages(self) -> list[dict[str, str]]:
         """What the pipeline sends the extract adapter for the speaker's side of the batch."""
-        new, others = said_by(self.turns, self.speaker, self.earlier)
-        return extract_op.build_messages(new, seen_by(self.earlier, self.speaker) + others, self.day, prompt="short")
+        return extract_op.build_messages(*self.extract_input(), self.day, prompt="short")
 
     def target(self) -> str:
         return extract_op.compact_json(extract_op.Extraction(memories=self.gold))
@@ -244,9 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(convs) < 2:
         p.error(f"{args.data_dir} has {len(convs)} {args.split} conversation(s): a chat needs two personas")
     rows = groupchat_examples(convs, args.seed, args.per_persona, args.echo)
-    if args.max is not None and len(rows) > args.max:
-        keep = set(random.Random(f"groupchat:{args.max}").sample(range(len(rows)), args.max))
-        rows = [r for i, r in enumerate(rows) if i in keep]
+    rows = sample_rows(rows, args.max, "groupchat")
     out = args.out or args.data_dir / "focus" / f"extract-groupchat-{args.split}.jsonl"
     _write_jsonl(out, rows)
     empty = sum(1 for r in rows if r["target"] == "[]")

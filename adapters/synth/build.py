@@ -18,15 +18,18 @@ import argparse
 import hashlib
 import json
 import os
+import random
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from localmem.adapters.synth.conversation import SPLITS, Synthetic, make_conversation
 from localmem.adapters.synth.draft import GENERATOR_VERSION
 from localmem.adapters.synth.examples import OPERATIONS, examples
 from localmem.eval.devset import eval_persona_names
+
+T = TypeVar("T")
 
 DEFAULT_CARD = Path(__file__).resolve().parent / "data_card.json"
 
@@ -47,6 +50,15 @@ def _write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
     tmp.replace(path)
+
+
+def sample_rows(rows: Sequence[T], limit: int | None, salt: str) -> list[T]:
+    """A seeded sample of at most ``limit`` of ``rows``, in their order (the seed is
+    ``f"{salt}:{limit}"``, so each CLI's samples stay what they were)."""
+    if limit is None or len(rows) <= limit:
+        return list(rows)
+    keep = set(random.Random(f"{salt}:{limit}").sample(range(len(rows)), limit))
+    return [r for i, r in enumerate(rows) if i in keep]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

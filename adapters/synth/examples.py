@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -45,12 +46,15 @@ def _record(conv: Conversation, op: str, key: str, messages: list[dict[str, str]
             "target": target}
 
 
-def extraction_target(gold: tuple[GoldMemory, ...] | list[GoldMemory], confidence: dict[str, float],
-                      compact: bool = True) -> str:
-    value = extract_op.Extraction(memories=[
-        extract_op.ExtractedMemory(text=m.text, kind=m.kind, category=m.category,
-                                   confidence=confidence.get(m.id, 0.9), valid_from=m.valid_from)
-        for m in gold])
+def extracted(gold: Sequence[GoldMemory], confidence: dict[str, float]) -> list[extract_op.ExtractedMemory]:
+    """Gold memories as the extract step outputs them (the conversation's confidence, else 0.9)."""
+    return [extract_op.ExtractedMemory(text=m.text, kind=m.kind, category=m.category,
+                                       confidence=confidence.get(m.id, 0.9), valid_from=m.valid_from)
+            for m in gold]
+
+
+def extraction_target(gold: Sequence[GoldMemory], confidence: dict[str, float], compact: bool = True) -> str:
+    value = extract_op.Extraction(memories=extracted(gold, confidence))
     if compact:
         return extract_op.compact_json(value)
     return json.dumps(value.model_dump(mode="json"), ensure_ascii=False)

@@ -35,13 +35,12 @@ up to half of a run.
 from __future__ import annotations
 
 import argparse
-import random
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from localmem.adapters.synth.build import _write_jsonl, default_data_dir, read_jsonl
+from localmem.adapters.synth.build import _write_jsonl, default_data_dir, read_jsonl, sample_rows
 from localmem.ops import extract as extract_op
 
 
@@ -117,9 +116,7 @@ def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str], operation: str 
         for r in picked:
             by_conv.setdefault(r["conversation"], []).append(r)
         groups = [g for g in by_conv.values() if len(g) == 2]
-    if limit is not None and len(groups) > limit:
-        keep = set(random.Random(f"focus:{limit}").sample(range(len(groups)), limit))
-        groups = [g for i, g in enumerate(groups) if i in keep]
+    groups = sample_rows(groups, limit, "focus")
     chosen = {id(r) for g in groups for r in g}
     return [r for r in picked if id(r) in chosen]
 

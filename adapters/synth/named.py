@@ -34,7 +34,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from localmem.adapters.synth.build import _write_jsonl, load_conversations
+from localmem.adapters.synth.build import _write_jsonl, load_conversations, sample_rows
 from localmem.adapters.synth.conversation import Synthetic
 from localmem.adapters.synth.examples import _record, _shown_date
 from localmem.adapters.synth.pools import FIRST_NAMES
@@ -131,9 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="default: <data dir>/focus/answer-named-<split>.jsonl")
     args = p.parse_args(argv)
     rows = [r for s in load_conversations(args.data_dir, args.split) for r in named_answer_examples(s, args.seed)]
-    if args.max is not None and len(rows) > args.max:
-        keep = set(random.Random(f"named:{args.max}").sample(range(len(rows)), args.max))
-        rows = [r for i, r in enumerate(rows) if i in keep]
+    rows = sample_rows(rows, args.max, "named")
     out = args.out or args.data_dir / "focus" / f"answer-named-{args.split}.jsonl"
     _write_jsonl(out, rows)
     abstain = sum(1 for r in rows if is_abstain_target(r["target"]))

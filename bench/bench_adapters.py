@@ -163,6 +163,7 @@ def _call_groupchat(rt: Runtime, syn: Synthetic, adapter: str | None) -> list[di
         mems = [m.model_dump(mode="json") for m in res.value.memories] if res.ok and res.value else []
         out.append({"key": f"{syn.conversation.id}/groupchat-{k}", "ok": res.ok, "memories": mems,
                     "gold": [m.model_dump(mode="json", exclude={"confidence"}) for m in batch.gold],
+                    "friend": [m.text for m in batch.friend_facts],
                     "date": batch.day.isoformat(), "said": "\n".join(m["content"] for m in new),
                     "seconds": secs, **_tokens(res.attempts)})
     return out
@@ -272,9 +273,12 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
         turns = ([t for s in convs for t in s.conversation.user_turns()] if op == "extract"
                  else groupchat_turns(records))
         s = score_extraction(turns, {r["key"]: r["memories"] for r in records}, embed)
-        return {"precision": s.precision, "recall": s.recall, "f1": s.f1, "kind_accuracy": s.kind_accuracy,
-                "category_accuracy": s.category_accuracy, "date_accuracy": s.date_accuracy,
-                "small_talk_fp_rate": s.small_talk_fp_rate, "n_gold": s.n_gold, "n_predicted": s.n_predicted}
+        out = {"precision": s.precision, "recall": s.recall, "f1": s.f1, "kind_accuracy": s.kind_accuracy,
+               "category_accuracy": s.category_accuracy, "date_accuracy": s.date_accuracy,
+               "small_talk_fp_rate": s.small_talk_fp_rate, "n_gold": s.n_gold, "n_predicted": s.n_predicted}
+        if op == "groupchat":
+            out["about_friend"] = about_friend(s, {r["key"]: r.get("friend", []) for r in records}, embed)
+        return out
     if op == "update":
         by_class: dict[str, list[int]] = {}
         exact = event_ok = 0
@@ -306,6 +310,17 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
             "abstention_rate": s.abstention_rate, "n_answerable": s.n_answerable, "n_unanswerable": s.n_unanswerable,
             "near_miss_abstention_rate": sum(map(is_abstention, near)) / len(near) if near else None,
             "n_near_miss": len(near)}
+
+
+def about_friend(scores: Any, friend_facts: dict[str, list[str]], embed: Any) -> int:
+    """How many of the speaker's spurious memories are a fact the friend told in that batch (stored
+    as the speaker's: "User lives in Porto" when the friend lives there), matched by meaning as the
+    gold is."""
+    from localmem.eval.match import embed_unique, match_one_to_one
+
+    pairs = [(friend_facts.get(t.key, []), [c.text for c in t.spurious]) for t in scores.turns]
+    vectors = embed_unique(embed, [x for facts, spurious in pairs for x in (*facts, *spurious)])
+    return sum(len(match_one_to_one(facts, spurious, vectors)) for facts, spurious in pairs if facts and spurious)
 
 
 def groupchat_turns(records: list[dict[str, Any]]) -> list[Any]:
@@ -473,12 +488,12 @@ def table(results: dict[str, Any]) -> str:
     chats = {c: r["groupchat"] for c, r in results.items() if r.get("groupchat")}
     if chats:
         rows += ["", "| config | group chat: extract P / R / F1 | chat-only batches with output | memories gold / "
-                 "predicted | s per call |", "|---|---|---|---|---|"]
+                 "predicted | predicted that are the friend's facts | s per call |", "|---|---|---|---|---|---|"]
         for config, g in chats.items():
             sc = g["scores"]
             rows.append(f"| {config} | {_fmt(sc['precision'], True)} / {_fmt(sc['recall'], True)} / "
                         f"**{_fmt(sc['f1'], True)}** | {_fmt(sc['small_talk_fp_rate'], True)} | {sc['n_gold']} / "
-                        f"{sc['n_predicted']} | {_fmt(g['latency']['mean_s'])} |")
+                        f"{sc['n_predicted']} | {sc.get('about_friend', '-')} | {_fmt(g['latency']['mean_s'])} |")
     named = {c: r["named"] for c, r in results.items() if r.get("named")}
     if named:
         rows += ["", "| config | named: answer F1 / false abst. / abstains / abstains when asked about the other "

@@ -48,4 +48,11 @@ def test_groupchat_extracts_the_speakers_side_and_scores_it_against_their_gold()
     perfect = bench_adapters.score("groupchat", [dict(r, memories=r["gold"]) for r in records], convs, embed)
     assert perfect["f1"] == 1.0 and perfect["n_gold"] > 0 and not perfect["small_talk_fp_rate"]
     silent = bench_adapters.score("groupchat", records, convs, embed)
-    assert silent["recall"] == 0.0 and silent["n_predicted"] == 0
+    assert silent["recall"] == 0.0 and silent["n_predicted"] == 0 and silent["about_friend"] == 0
+    # storing the friend's news as the speaker's: counted as about the friend, and as precision lost
+    confused = [dict(r, memories=r["gold"] + [{"text": f} for f in r["friend"]]) for r in records]
+    n_friend = sum(len(r["friend"]) for r in records)
+    assert n_friend > 0
+    mixed = bench_adapters.score("groupchat", confused, convs, embed)
+    assert mixed["recall"] == 1.0 and mixed["precision"] < 1.0
+    assert mixed["about_friend"] == mixed["n_predicted"] - mixed["n_gold"] == n_friend

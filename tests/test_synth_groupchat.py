@@ -69,6 +69,26 @@ def test_the_target_is_the_speakers_facts_only():
     assert with_friend_facts > len(convs) / 3
 
 
+def test_friend_facts_are_what_the_friend_told_in_the_batch():
+    """``friend_facts``: the memories of the friend's news in the batch or just before it, each said in
+    one of the friend's turns; the bench counts the speaker's memories that are one of them."""
+    convs, rng = _convs(), random.Random(5)
+    told = 0
+    for i in range(len(convs) - 1):
+        batch = groupchat_batch(convs[i], convs[i + 1], rng)
+        if batch is None:
+            continue
+        theirs: dict[str, list[str]] = {}  # a memory -> the friend's turns that say it
+        for _, s in fact_turns(convs[i + 1]):
+            for m in s.memories:
+                theirs.setdefault(m.text, []).append(s.text[:1].upper() + s.text[1:])
+        friend_said = " ".join(m.content for m in [*batch.earlier, *batch.turns] if speaker(m) != batch.speaker)
+        for fact in batch.friend_facts:
+            assert any(said in friend_said for said in theirs[fact.text])
+        told += bool(batch.friend_facts)
+    assert told > len(convs) / 3
+
+
 def test_names_that_only_address_the_friend_are_taken_out():
     convs, rng = _convs(), random.Random(11)
     seen = 0

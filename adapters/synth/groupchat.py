@@ -149,13 +149,16 @@ def _message(i: int, who: str, text: str, at: datetime) -> Message:
 
 @dataclass
 class Batch:
-    """Four alternating turns between two friends, the turns before them, and the speaker's gold."""
+    """Four alternating turns between two friends, the turns before them, the speaker's gold and
+    the friend's facts told in them (``friend_facts``: what an extractor that confuses who said what
+    stores as the speaker's)."""
 
     speaker: str
     day: date
     earlier: list[Message]
     turns: list[Message]
     gold: list[extract_op.ExtractedMemory]
+    friend_facts: list[extract_op.ExtractedMemory]
 
     def extract_input(self) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
         """(new turns, context) of the speaker's side, as the pipeline extracts it."""
@@ -191,8 +194,10 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, e
                          else event_turn(rng, day, me))
     at = datetime(day.year, day.month, day.day, 18, 0, tzinfo=timezone.utc)
     earlier: list[Message] = []
+    told_by_friend: list[Said] = []
     if rng.random() < 0.5:  # the end of the previous batch: chat, the friend's news
         told = rng.choice(theirs)[1] if rng.random() < 0.5 else None
+        told_by_friend += [told] if told is not None else []
         earlier = [_message(0, other, chat_turn(rng, me, told, None), at - timedelta(minutes=2)),
                    _message(1, me, chat_turn(rng, other, None, told, echo), at - timedelta(minutes=1))]
     turns: list[Message] = []
@@ -203,12 +208,14 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, e
     for i in range(4):
         if (i % 2 == 0) == friend_first:
             said = news.pop() if news and rng.random() < 0.7 else None
+            told_by_friend += [said] if said is not None else []
             turns.append(_message(10 + i, other, chat_turn(rng, me, said, heard), at))
         else:
             said = next(mine)
             turns.append(_message(10 + i, me, chat_turn(rng, other, said, heard, echo), at))
         heard = said
-    return Batch(me, day, earlier, turns, [m for f in facts if f is not None for m in f.memories])
+    return Batch(me, day, earlier, turns, [m for f in facts if f is not None for m in f.memories],
+                 [m for s in told_by_friend for m in s.memories])
 
 
 def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: int = 2,

@@ -26,6 +26,14 @@ def _convs(n: int = 24):
     return [make_conversation(SEED, i) for i in range(n)]
 
 
+def _batches(convs, rng):
+    """(i, batch) for each persona of ``convs`` chatting with the next one (where both have facts)."""
+    for i in range(len(convs) - 1):
+        batch = groupchat_batch(convs[i], convs[i + 1], rng)
+        if batch is not None:
+            yield i, batch
+
+
 def test_a_row_is_what_the_pipeline_sends_for_that_speaker(tmp_path: Path):
     """The batch's turns added with their speakers' names, after the turns before them: the extract
     call for the speaker is the row's messages, byte for byte."""
@@ -47,10 +55,7 @@ def test_a_row_is_what_the_pipeline_sends_for_that_speaker(tmp_path: Path):
 def test_the_target_is_the_speakers_facts_only():
     convs, rng = _convs(), random.Random(5)
     empty = with_friend_facts = 0
-    for i in range(len(convs) - 1):
-        batch = groupchat_batch(convs[i], convs[i + 1], rng)
-        if batch is None:
-            continue
+    for i, batch in _batches(convs, rng):
         new = batch.messages()[-1]["content"].split("\nNEW:\n")[1]
         assert new.startswith("user: ") and "\nassistant: " not in new
         own = [m.content for m in batch.turns if speaker(m) == batch.speaker]
@@ -74,10 +79,7 @@ def test_friend_facts_are_what_the_friend_told_in_the_batch():
     one of the friend's turns; the bench counts the speaker's memories that are one of them."""
     convs, rng = _convs(), random.Random(5)
     told = 0
-    for i in range(len(convs) - 1):
-        batch = groupchat_batch(convs[i], convs[i + 1], rng)
-        if batch is None:
-            continue
+    for i, batch in _batches(convs, rng):
         theirs: dict[str, list[str]] = {}  # a memory -> the friend's turns that say it
         for _, s in fact_turns(convs[i + 1]):
             for m in s.memories:
@@ -92,10 +94,7 @@ def test_friend_facts_are_what_the_friend_told_in_the_batch():
 def test_names_that_only_address_the_friend_are_taken_out():
     convs, rng = _convs(), random.Random(11)
     seen = 0
-    for i in range(len(convs) - 1):
-        batch = groupchat_batch(convs[i], convs[i + 1], rng)
-        if batch is None:
-            continue
+    for i, batch in _batches(convs, rng):
         friend = next(speaker(m) for m in batch.turns if speaker(m) != batch.speaker)
         new = batch.messages()[-1]["content"].split("\nNEW:\n")[1]
         own = " ".join(m.content for m in batch.turns if speaker(m) == batch.speaker)

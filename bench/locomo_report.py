@@ -83,6 +83,40 @@ def summarise(scored: list[dict], ingest: list[dict], recall_k: int, n_questions
     }
 
 
+def paired(a: list[float], b: list[float], *, resamples: int = 4000, seed: int = 0) -> dict[str, Any]:
+    """``a`` against ``b``, question by question (the same questions, in the same order): the mean
+    difference, its 95% interval from a seeded paired bootstrap, and the questions each wins."""
+    if len(a) != len(b):
+        raise ValueError(f"paired scores need the same questions: {len(a)} vs {len(b)}")
+    if not a:
+        return {"n": 0, "diff": None, "low": None, "high": None, "won": 0, "lost": 0}
+    import random
+
+    rng, n = random.Random(seed), len(a)
+    d = [x - y for x, y in zip(a, b)]
+    means = sorted(statistics.fmean(d[rng.randrange(n)] for _ in range(n)) for _ in range(resamples))
+    return {"n": n, "diff": _r(statistics.fmean(d)), "low": _r(means[int(0.025 * resamples)]),
+            "high": _r(means[int(0.975 * resamples) - 1]), "won": sum(x > 1e-9 for x in d),
+            "lost": sum(x < -1e-9 for x in d)}
+
+
+def comparisons(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The first (model, system) against each other one, per category and overall, on the questions
+    both answered: is a difference in the table larger than the sample's noise?"""
+    names = list(rows)
+    out: dict[str, dict[str, Any]] = {}
+    if len(names) < 2:
+        return out
+    first = {s["key"]: s for s in rows[names[0]]["answers"]}
+    for other in names[1:]:
+        both = [(first[s["key"]], s) for s in rows[other]["answers"] if s["key"] in first]
+        cats = {CATEGORIES[c]: [(x, y) for x, y in both if x["category"] == c] for c in CATEGORIES}
+        out[f"{names[0]} vs {other}"] = {
+            **{c: paired([x["score"] for x, _ in xs], [y["score"] for _, y in xs]) for c, xs in cats.items()},
+            "overall": paired([x["score"] for x, _ in both], [y["score"] for _, y in both])}
+    return out
+
+
 def collect(jobs, args) -> dict[str, dict[str, Any]]:
     """The finished records of every (model, system), scored."""
     rows: dict[str, dict[str, Any]] = {}
@@ -115,6 +149,7 @@ def report(jobs, convs, args, meta: dict[str, Any]) -> dict[str, Any]:
         "categories": CATEGORIES, "anchors": {k: {CATEGORIES[c]: v for c, v in a.items()} for k, a in ANCHORS.items()},
         "results": {k: {kk: vv for kk, vv in r.items() if kk not in ("answers", "ingest")} for k, r in rows.items()},
         "records": {k: {"answers": r["answers"], "ingest": r["ingest"]} for k, r in rows.items()},
+        "paired": comparisons(rows),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)  # before the plots: a first run into a new folder
@@ -144,6 +179,16 @@ def f1_table(data: dict[str, Any], *, markdown: bool = False, anchors: bool = Tr
         for name, a in data["anchors"].items():
             rows.append([name, *[_f(a.get(c)) for c in cats], "-", "-", "full set"])
     return _render(headers, rows, markdown)
+
+
+def paired_table(data: dict[str, Any], *, markdown: bool = False) -> str | None:
+    """F1 x100 differences with their 95% bootstrap interval and questions won / lost."""
+    cats = [*CATEGORIES.values(), "overall"]
+    rows = []
+    for name, per in (data.get("paired") or {}).items():
+        rows.append([name, *[f"{_f(p['diff'], 1, 100)} [{_f(p['low'], 1, 100)}, {_f(p['high'], 1, 100)}] "
+                             f"{p['won']}/{p['lost']}" if p["n"] else "-" for p in (per[c] for c in cats)]])
+    return _render(["paired (F1 x100: difference [95% interval] won/lost)", *cats], rows, markdown) if rows else None
 
 
 def cost_table(data: dict[str, Any], *, markdown: bool = False) -> str:
@@ -192,6 +237,9 @@ def markdown(data: dict[str, Any]) -> str:
              f"Load average at start: {data['machine']['loadavg_1m_at_start']}.", "",
              "LoCoMo F1 x100 (official metric; categories by LoCoMo's own numbering):", "",
              f1_table(data, markdown=True), "", "Retrieval, cost and speed:", "", cost_table(data, markdown=True)]
+    pairs = paired_table(data, markdown=True)
+    if pairs:
+        lines += ["", "Question by question (seeded paired bootstrap over the questions both answered):", "", pairs]
     if data.get("plots"):
         lines += ["", "Plots: " + ", ".join(Path(p).name for p in data["plots"])]
     dev = devset_table(markdown=True)
@@ -208,6 +256,10 @@ def print_tables(data: dict[str, Any], *, markdown: bool = False) -> None:
     print(f1_table(data, markdown=markdown))
     print()
     print(cost_table(data, markdown=markdown))
+    pairs = paired_table(data, markdown=markdown)
+    if pairs:
+        print()
+        print(pairs)
     dev = devset_table(markdown=markdown)
     if dev:
         print("\nextraction / update on the dev set (bench/results/pipeline_devset.json):")

@@ -52,6 +52,34 @@ def test_summary_of_hand_made_records():
     assert s["prompt_tokens_per_question"] == 200.0 and s["peak_rss_mb"] == 503.0
 
 
+def test_paired_comparison_says_whether_a_difference_is_larger_than_the_noise():
+    same = locomo_report.paired([0.5, 0.0, 1.0], [0.5, 0.0, 1.0])
+    assert same == {"n": 3, "diff": 0.0, "low": 0.0, "high": 0.0, "won": 0, "lost": 0}
+    ahead = locomo_report.paired([1.0] * 30, [0.0] * 10 + [1.0] * 20)
+    assert ahead["diff"] == pytest.approx(1 / 3, abs=1e-4) and ahead["won"] == 10 and ahead["lost"] == 0
+    assert 0 < ahead["low"] < ahead["diff"] < ahead["high"] <= 0.6
+    noisy = locomo_report.paired([1.0, 0.0] * 10, [0.0, 1.0] * 9 + [1.0, 0.0])
+    assert noisy["low"] < 0 < noisy["high"] and noisy["won"] == 9 and noisy["lost"] == 9
+    assert locomo_report.paired([0.2], [0.1], seed=1) == locomo_report.paired([0.2], [0.1], seed=1)
+    with pytest.raises(ValueError, match="same questions"):
+        locomo_report.paired([1.0], [])
+
+
+def test_comparisons_pair_the_first_system_with_each_other_on_shared_questions():
+    def row(scores):
+        return {"answers": [{"key": f"conv-x/q{i}", "category": c, "score": s} for i, (c, s) in enumerate(scores)]}
+
+    rows = {"a": row([(4, 1.0), (4, 1.0), (2, 0.5)]), "b": row([(4, 0.0), (4, 1.0), (2, 0.5)]),
+            "c": row([(4, 0.0)])}
+    out = locomo_report.comparisons(rows)
+    assert list(out) == ["a vs b", "a vs c"]
+    assert out["a vs b"]["single-hop"]["n"] == 2 and out["a vs b"]["single-hop"]["won"] == 1
+    assert out["a vs b"]["temporal"]["diff"] == 0.0 and out["a vs b"]["multi-hop"]["n"] == 0
+    assert out["a vs c"]["overall"]["n"] == 1  # only what both answered
+    table = locomo_report.paired_table({"paired": out}, markdown=True)
+    assert "| a vs b |" in table and "50.0 [" in table and "1/0" in table
+
+
 def test_progress_estimates_time_left_from_measured_units():
     units = [("ingest-extraction", True), ("ingest-extraction", False), ("ingest-extraction", False),
              ("answer-x", False), ("answer-x", False)]

@@ -277,7 +277,7 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
                "category_accuracy": s.category_accuracy, "date_accuracy": s.date_accuracy,
                "small_talk_fp_rate": s.small_talk_fp_rate, "n_gold": s.n_gold, "n_predicted": s.n_predicted}
         if op == "groupchat":
-            out["about_friend"] = about_friend(s, {r["key"]: r.get("friend", []) for r in records}, embed)
+            out["about_friend"], out["about_friend_echoed"] = about_friend(s, records, embed)
         return out
     if op == "update":
         by_class: dict[str, list[int]] = {}
@@ -312,15 +312,23 @@ def score(op: str, records: list[dict[str, Any]], convs: list[Synthetic], embed:
             "n_near_miss": len(near)}
 
 
-def about_friend(scores: Any, friend_facts: dict[str, list[str]], embed: Any) -> int:
+def about_friend(scores: Any, records: list[dict[str, Any]], embed: Any) -> tuple[int, int]:
     """How many of the speaker's spurious memories are a fact the friend told in that batch (stored
     as the speaker's: "User lives in Porto" when the friend lives there), matched by meaning as the
-    gold is."""
+    gold is; and how many of those the speaker had said back ("Wait, you live in Porto?")."""
+    from localmem.adapters.synth.groupchat import echo_of
     from localmem.eval.match import embed_unique, match_one_to_one
 
-    pairs = [(friend_facts.get(t.key, []), [c.text for c in t.spurious]) for t in scores.turns]
-    vectors = embed_unique(embed, [x for facts, spurious in pairs for x in (*facts, *spurious)])
-    return sum(len(match_one_to_one(facts, spurious, vectors)) for facts, spurious in pairs if facts and spurious)
+    by_key = {r["key"]: r for r in records}
+    pairs = [(by_key[t.key], [c.text for c in t.spurious]) for t in scores.turns]
+    vectors = embed_unique(embed, [x for r, spurious in pairs for x in (*r.get("friend", []), *spurious)])
+    found = echoed = 0
+    for r, spurious in pairs:
+        facts = r.get("friend", [])
+        for m in match_one_to_one(facts, spurious, vectors) if facts and spurious else []:
+            found += 1
+            echoed += echo_of(facts[m.gold]) in r["said"]
+    return found, echoed
 
 
 def groupchat_turns(records: list[dict[str, Any]]) -> list[Any]:
@@ -493,7 +501,8 @@ def table(results: dict[str, Any]) -> str:
             sc = g["scores"]
             rows.append(f"| {config} | {_fmt(sc['precision'], True)} / {_fmt(sc['recall'], True)} / "
                         f"**{_fmt(sc['f1'], True)}** | {_fmt(sc['small_talk_fp_rate'], True)} | {sc['n_gold']} / "
-                        f"{sc['n_predicted']} | {sc.get('about_friend', '-')} | {_fmt(g['latency']['mean_s'])} |")
+                        f"{sc['n_predicted']} | {sc.get('about_friend', '-')} ({sc.get('about_friend_echoed', '-')} "
+                        f"said back by the speaker) | {_fmt(g['latency']['mean_s'])} |")
     named = {c: r["named"] for c, r in results.items() if r.get("named")}
     if named:
         rows += ["", "| config | named: answer F1 / false abst. / abstains / abstains when asked about the other "

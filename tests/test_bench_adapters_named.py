@@ -56,3 +56,7 @@ def test_groupchat_extracts_the_speakers_side_and_scores_it_against_their_gold()
     mixed = bench_adapters.score("groupchat", confused, convs, embed)
     assert mixed["recall"] == 1.0 and mixed["precision"] < 1.0
     assert mixed["about_friend"] == mixed["n_predicted"] - mixed["n_gold"] == n_friend
+    from localmem.adapters.synth.groupchat import echo_of
+
+    said_back = sum(echo_of(f) in r["said"] for r in records for f in r["friend"])
+    assert mixed["about_friend_echoed"] == said_back and 0 < said_back <= n_friend

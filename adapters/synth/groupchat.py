@@ -112,8 +112,9 @@ def event_turn(rng: random.Random, day: date, first: str) -> Said:
                             for d in piece.memories])
 
 
-def _echo(memory: extract_op.ExtractedMemory) -> str:
-    you = second_person(memory.text).rstrip(".")
+def echo_of(text: str) -> str:
+    """A memory's text as a friend says it back, in the second person ("you live in Porto")."""
+    you = second_person(text).rstrip(".")
     return you[:1].lower() + you[1:]
 
 
@@ -127,7 +128,7 @@ def chat_turn(rng: random.Random, other: str, fact: Said | None, heard: Said | N
     echoable = [m for m in heard.memories if m.valid_from is None] if heard is not None else []
     if heard is not None and rng.random() < 0.6:
         if echoable and rng.random() < echo:
-            parts.append(rng.choice(ECHOES).format(you=_echo(rng.choice(echoable))))
+            parts.append(rng.choice(ECHOES).format(you=echo_of(rng.choice(echoable).text)))
         else:
             parts.append(rng.choice(REACTIONS))
     if fact is not None:

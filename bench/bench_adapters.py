@@ -320,14 +320,14 @@ def about_friend(scores: Any, records: list[dict[str, Any]], embed: Any) -> tupl
     from localmem.eval.match import embed_unique, match_one_to_one
 
     by_key = {r["key"]: r for r in records}
-    pairs = [(by_key[t.key], [c.text for c in t.spurious]) for t in scores.turns]
-    vectors = embed_unique(embed, [x for r, spurious in pairs for x in (*r.get("friend", []), *spurious)])
+    batches = [(by_key[t.key].get("friend", []), [c.text for c in t.spurious], by_key[t.key]["said"])
+               for t in scores.turns]
+    vectors = embed_unique(embed, [x for facts, spurious, _ in batches for x in (*facts, *spurious)])
     found = echoed = 0
-    for r, spurious in pairs:
-        facts = r.get("friend", [])
-        for m in match_one_to_one(facts, spurious, vectors) if facts and spurious else []:
+    for facts, spurious, said in batches:
+        for m in match_one_to_one(facts, spurious, vectors):
             found += 1
-            echoed += echo_of(facts[m.gold]) in r["said"]
+            echoed += echo_of(facts[m.gold]) in said
     return found, echoed
 
 

@@ -10,6 +10,7 @@ reported as what it is.
 from __future__ import annotations
 
 import json
+import random
 import statistics
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,8 +91,6 @@ def paired(a: list[float], b: list[float], *, resamples: int = 4000, seed: int =
         raise ValueError(f"paired scores need the same questions: {len(a)} vs {len(b)}")
     if not a:
         return {"n": 0, "diff": None, "low": None, "high": None, "won": 0, "lost": 0}
-    import random
-
     rng, n = random.Random(seed), len(a)
     d = [x - y for x, y in zip(a, b)]
     means = sorted(statistics.fmean(d[rng.randrange(n)] for _ in range(n)) for _ in range(resamples))

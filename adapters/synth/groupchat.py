@@ -198,7 +198,8 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, e
     told_by_friend: list[Said] = []
     if rng.random() < 0.5:  # the end of the previous batch: chat, the friend's news
         told = rng.choice(theirs)[1] if rng.random() < 0.5 else None
-        told_by_friend += [told] if told is not None else []
+        if told is not None:
+            told_by_friend.append(told)
         earlier = [_message(0, other, chat_turn(rng, me, told, None), at - timedelta(minutes=2)),
                    _message(1, me, chat_turn(rng, other, None, told, echo), at - timedelta(minutes=1))]
     turns: list[Message] = []
@@ -209,7 +210,8 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, e
     for i in range(4):
         if (i % 2 == 0) == friend_first:
             said = news.pop() if news and rng.random() < 0.7 else None
-            told_by_friend += [said] if said is not None else []
+            if said is not None:
+                told_by_friend.append(said)
             turns.append(_message(10 + i, other, chat_turn(rng, me, said, heard), at))
         else:
             said = next(mine)

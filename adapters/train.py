@@ -207,7 +207,8 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
     """Train (resuming from ``work/checkpoint.pt`` when present) and save the peft adapter in ``work/peft``.
 
     ``init_from``: the checkpoint of an earlier run of the same LoRA shape whose weights this run
-    starts from (a continuation: fresh optimizer and schedule, its own sample of examples)."""
+    starts from (a continuation: fresh optimizer and schedule, its own sample of examples), or the
+    GGUF adapter that run was exported to (its history is read from the manifest beside it)."""
     import torch
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
     from transformers import AutoModelForCausalLM
@@ -237,7 +238,9 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
     losses: list[float] = []
     start, spent = 0, 0.0
     init_info = None
-    if init_from is not None and not (ckpt_path.is_file() and not fresh):
+    if init_from is not None and init_from.suffix == ".gguf" and not (ckpt_path.is_file() and not fresh):
+        init_info = _load_adapter_file(model, init_from, cfg)
+    elif init_from is not None and not (ckpt_path.is_file() and not fresh):
         earlier = torch.load(init_from, weights_only=False)
         mismatch = lora_shape_mismatch(earlier["config"], cfg)
         if mismatch:
@@ -304,6 +307,35 @@ def train(cfg: TrainConfig, rows: list[dict[str, Any]], base_gguf: Path, work: P
     }
 
 
+def _load_adapter_file(model: Any, path: Path, cfg: TrainConfig) -> dict[str, Any]:
+    """Set the peft model's LoRA weights from a GGUF adapter; return the run's ``init_from`` record."""
+    import torch
+    from peft import set_peft_model_state_dict
+
+    from .import_gguf import manifest_history, read_lora_gguf, shape_mismatch
+
+    try:
+        lora = read_lora_gguf(path)
+    except ValueError as exc:
+        raise SystemExit(f"--init-from {path}: {exc}") from None
+    n_layers = model.get_base_model().config.num_hidden_layers
+    mismatch = shape_mismatch(lora, rank=cfg.rank, lora_alpha=cfg.lora_alpha, target_modules=cfg.target_modules,
+                              layers=cfg.layers or tuple(range(n_layers)))
+    if mismatch:
+        raise SystemExit(f"--init-from {path}: {mismatch}")
+    record = manifest_history(path)
+    operation = (record.get("config") or {}).get("operation", cfg.operation)
+    if operation != cfg.operation:
+        raise SystemExit(f"--init-from {path}: an adapter for {operation!r}; this run trains {cfg.operation!r}")
+    result = set_peft_model_state_dict(model, {k: torch.from_numpy(v) for k, v in lora.state.items()})
+    unexpected = getattr(result, "unexpected_keys", None) or []
+    if unexpected:
+        raise SystemExit(f"--init-from {path}: tensors the model does not have: {unexpected[:3]}")
+    where = f"step {record['step']}" if record.get("step") is not None else "no manifest entry"
+    print(f"starting from the weights of {path} ({where})", flush=True)
+    return record
+
+
 def peft_dir_from_checkpoint(cfg: TrainConfig, ckpt_path: Path, out: Path) -> dict[str, Any]:
     """Write a peft adapter directory from a checkpoint without loading the base model.
 
@@ -356,7 +388,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="more examples (jsonl in the same format, e.g. teacher replies from "
                         "localmem.adapters.teacher; rows with kept=false are skipped); up to half a run")
     p.add_argument("--init-from", type=Path, help="continue from the LoRA weights of an earlier run's "
-                   "checkpoint.pt (same rank, modules, layers and operation); use another --seed and --work-dir")
+                   "checkpoint.pt or exported .gguf adapter, e.g. the shipped adapters/<base>/<operation>.gguf "
+                   "(same rank, modules, layers and operation); use another --seed and --work-dir")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     p.add_argument("--outtype", choices=["f16", "f32"], default="f16")
     p.add_argument("--no-export", action="store_true")

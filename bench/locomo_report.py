@@ -136,17 +136,52 @@ def collect(jobs, args) -> dict[str, dict[str, Any]]:
     return dict(sorted(rows.items(), key=lambda kv: (args.model_list.index(kv[1]["model"]), order[kv[1]["system"]])))
 
 
+#: Arguments that change what a row measures: rows from another run are merged only where these agree.
+SAME_RUN_ARGS = ("turns_per_add", "recall", "max_tokens", "temperature")
+
+
+def sample_of(convs, args) -> dict[str, Any]:
+    return {"conversations": [c.sample_id for c in convs], "sessions": args.sessions,
+            "questions_per_category": args.questions_per_category, "seed": args.seed,
+            "questions": sum(len(c.questions) for c in convs), "turns": sum(c.turns() for c in convs),
+            "sessions_per_conversation": {c.sample_id: len(c.sessions) for c in convs}}
+
+
+def rows_from(path: Path, convs, args) -> dict[str, dict[str, Any]]:
+    """The rows of an earlier results file, for a table beside this run's rows (``--rows-from``).
+
+    Refused (SystemExit naming the difference) unless the earlier run used the same sample and the
+    same answering settings; each row keeps its own ``measured_at`` and commit under ``"from"``,
+    so a table that mixes runs says so.
+    """
+    try:
+        earlier = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"--rows-from {path}: cannot read it: {exc}") from None
+    if earlier.get("benchmark") != "locomo" or "records" not in earlier:
+        raise SystemExit(f"--rows-from {path}: not a bench_locomo results file")
+    ours = sample_of(convs, args)
+    diff = [f"{k} {earlier['sample'].get(k)!r} vs {v!r}" for k, v in ours.items() if earlier["sample"].get(k) != v]
+    diff += [f"--{k.replace('_', '-')} {earlier['args'].get(k)!r} vs {str(getattr(args, k))!r}"
+             for k in SAME_RUN_ARGS if earlier["args"].get(k) != str(getattr(args, k))]
+    if diff:
+        raise SystemExit(f"--rows-from {path}: another sample or settings: " + "; ".join(diff))
+    origin = {"file": str(path), "measured_at": earlier.get("measured_at"),
+              "commit": (earlier.get("git") or {}).get("commit")}
+    return {name: {**row, **earlier["records"][name], "from": origin} for name, row in earlier["results"].items()}
+
+
 def report(jobs, convs, args, meta: dict[str, Any]) -> dict[str, Any]:
     rows = collect(jobs, args)
+    earlier = rows_from(args.rows_from, convs, args) if getattr(args, "rows_from", None) else {}
+    rows = {**{k: v for k, v in earlier.items() if k not in rows}, **rows}
     data = {
         "benchmark": "locomo", "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), **meta, "threads": args.threads, "models": args.model_list,
-        "sample": {"conversations": [c.sample_id for c in convs], "sessions": args.sessions,
-                   "questions_per_category": args.questions_per_category, "seed": args.seed,
-                   "questions": sum(len(c.questions) for c in convs), "turns": sum(c.turns() for c in convs),
-                   "sessions_per_conversation": {c.sample_id: len(c.sessions) for c in convs}},
+        "sample": sample_of(convs, args),
         "categories": CATEGORIES, "anchors": {k: {CATEGORIES[c]: v for c, v in a.items()} for k, a in ANCHORS.items()},
         "results": {k: {kk: vv for kk, vv in r.items() if kk not in ("answers", "ingest")} for k, r in rows.items()},
+        "rows_from": {k: r["from"] for k, r in rows.items() if "from" in r},
         "records": {k: {"answers": r["answers"], "ingest": r["ingest"]} for k, r in rows.items()},
         "paired": comparisons(rows),
     }
@@ -236,6 +271,9 @@ def markdown(data: dict[str, Any]) -> str:
              f"Load average at start: {data['machine']['loadavg_1m_at_start']}.", "",
              "LoCoMo F1 x100 (official metric; categories by LoCoMo's own numbering):", "",
              f1_table(data, markdown=True), "", "Retrieval, cost and speed:", "", cost_table(data, markdown=True)]
+    for name, origin in (data.get("rows_from") or {}).items():
+        lines += ["", f"Row {name} is from an earlier run of the same sample and settings: {origin['file']}, "
+                  f"measured {origin['measured_at']} at commit {(origin['commit'] or '?')[:10]}."]
     pairs = paired_table(data, markdown=True)
     if pairs:
         lines += ["", "Question by question (seeded paired bootstrap over the questions both answered):", "", pairs]

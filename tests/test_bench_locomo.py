@@ -100,6 +100,21 @@ def test_sample_run_is_complete_resumes_and_is_cached(tmp_path: Path):
     again = bench_locomo.main(_argv(tmp_path), runtime_factory=no_model)
     assert {k: r["summary"] for k, r in again["results"].items()} == {k: r["summary"] for k, r in rows.items()}
 
+    # --rows-from: rows of an earlier results file join a table of the same sample, marked as such
+    full = tmp_path / "full.json"
+    full.write_text(out.read_text())
+    joined = bench_locomo.main(_argv(tmp_path, "--systems", "extraction", "--report-only", "--rows-from", str(full)),
+                               runtime_factory=no_model)
+    assert list(joined["results"]) == list(rows)[:3] + [f"{MODEL}/extraction"]
+    assert set(joined["rows_from"]) == set(list(rows)[:3])
+    assert joined["rows_from"][f"{MODEL}/no-memory"]["measured_at"] == json.loads(full.read_text())["measured_at"]
+    assert {k: r["summary"] for k, r in joined["results"].items()} == {k: r["summary"] for k, r in rows.items()}
+    assert f"{MODEL}/no-memory vs {MODEL}/extraction" in joined["paired"]
+    assert "is from an earlier run of the same sample" in out.with_suffix(".md").read_text()
+    with pytest.raises(SystemExit, match="another sample or settings: .*questions_per_category 1 vs 2"):
+        bench_locomo.main(_argv(tmp_path, "--questions-per-category", "2", "--report-only", "--rows-from", str(full)),
+                          runtime_factory=no_model)
+
 
 def test_a_cached_store_answered_by_another_setup(tmp_path: Path):
     """locomo_cross: a store an extraction run built, answered with the full prompt instead, and

@@ -99,6 +99,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--models-toml", type=Path, default=None,
                     help="a models.toml merged over the registry (e.g. operation -> adapter mappings)")
     ap.add_argument("--report-only", action="store_true", help="score the cache; run no model")
+    ap.add_argument("--label", default=None,
+                    help="name this run's rows MODEL@LABEL/SYSTEM (e.g. a candidate adapter beside the shipped one "
+                         "from --rows-from); the cache is the same")
     ap.add_argument("--rows-from", type=Path, default=None,
                     help="an earlier results JSON of the same sample and settings whose rows join this table "
                          "(each keeps its own date and commit); the paired comparison starts from its first row")

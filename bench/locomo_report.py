@@ -120,7 +120,7 @@ def collect(jobs, args) -> dict[str, dict[str, Any]]:
     """The finished records of every (model, system), scored."""
     rows: dict[str, dict[str, Any]] = {}
     for job in jobs:
-        name = f"{job.model}/{job.system.name}"
+        name = f"{job.model}{'@' + args.label if getattr(args, 'label', None) else ''}/{job.system.name}"
         row = rows.setdefault(name, {"model": job.model, "system": job.system.name, "answers": [], "ingest": [],
                                      "selected": 0, "answer_version": job.answer_key,
                                      "ingest_version": job.ingest_key})

@@ -111,6 +111,10 @@ def test_sample_run_is_complete_resumes_and_is_cached(tmp_path: Path):
     assert {k: r["summary"] for k, r in joined["results"].items()} == {k: r["summary"] for k, r in rows.items()}
     assert f"{MODEL}/no-memory vs {MODEL}/extraction" in joined["paired"]
     assert "is from an earlier run of the same sample" in out.with_suffix(".md").read_text()
+    labelled = bench_locomo.main(_argv(tmp_path, "--systems", "extraction", "--report-only", "--rows-from", str(full),
+                                       "--label", "cand"), runtime_factory=no_model)
+    assert list(labelled["results"]) == list(rows) + [f"{MODEL}@cand/extraction"]  # beside, not instead of
+    assert f"{MODEL}/no-memory vs {MODEL}@cand/extraction" in labelled["paired"]
     with pytest.raises(SystemExit, match="another sample or settings: .*questions_per_category 1 vs 2"):
         bench_locomo.main(_argv(tmp_path, "--questions-per-category", "2", "--report-only", "--rows-from", str(full)),
                           runtime_factory=no_model)

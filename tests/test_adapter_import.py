@@ -104,7 +104,7 @@ def test_the_shipped_extract_adapter_reads_back_with_its_history() -> None:
     depth, link = 0, record
     while link.get("init_from"):
         depth, link = depth + 1, link["init_from"]
-    assert depth == 7  # run 11 continues seven earlier runs
+    assert depth >= 7  # run 11 continued seven earlier runs; a later shipped run adds links
 
 
 def test_training_continues_from_a_gguf_into_a_real_peft_model(tmp_path: Path) -> None:

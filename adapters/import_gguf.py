@@ -76,6 +76,8 @@ def read_lora_gguf(path: str | Path) -> GGUFLora:
         raise ValueError(f"{path}: unsupported architecture {arch!r}; supported: {sorted(SUPPORTED_ARCHS)}")
     if SUPPORTED_ARCHS[arch]:
         raise ValueError(f"{path}: {arch} adapters carry row-permuted q/k weights; reading them back is not supported")
+    if not isinstance(fields.get("adapter.lora.alpha"), (int, float)):
+        raise ValueError(f"{path} lacks adapter.lora.alpha")
     alpha = float(fields["adapter.lora.alpha"])
 
     pairs: dict[tuple[int, str], dict[str, np.ndarray]] = {}

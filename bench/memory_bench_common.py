@@ -38,10 +38,33 @@ class PrecomputedEmbedder:
         return self.embed([text])[0]
 
 
+#: CPU features that change llama.cpp and torch speed several-fold (the wheel is built for them).
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
+
+
+def cpu_model() -> dict:
+    """The CPU's model name and the SIMD features that decide its speed: latencies measured on
+    machines that differ here are not comparable (an AVX-512 machine runs these models much faster)."""
+    info = {"model": platform.processor() or platform.machine(), "flags": []}
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return info
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name":
+            info["model"] = value.strip()
+        elif key.strip() == "flags":
+            flags = set(value.split())
+            info["flags"] = [f for f in SPEED_FLAGS if f in flags]
+            break
+    return info
+
+
 def machine() -> dict:
     load = os.getloadavg()
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "loadavg_1m_at_start": round(load[0], 2)}
+    return {"cpus": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version(),
+            "platform": platform.platform(), "loadavg_1m_at_start": round(load[0], 2)}
 
 
 def write_result(name: str, data: dict) -> Path:

@@ -92,3 +92,16 @@ def test_progress_estimates_time_left_from_measured_units():
     line = out.getvalue()
     assert line.startswith("[" + "#" * 9 + "-" * 15 + "] 2/5 fast/extraction conv-x s1/b1 40.0s")
     assert "left ~1m04s" in line
+
+
+def test_every_report_names_the_cpu_and_its_speed_features():
+    """Latencies from machines with other SIMD features are not comparable; the results say which."""
+    import memory_bench_common
+
+    info = memory_bench_common.machine()["cpu"]
+    assert isinstance(info["model"], str) and info["model"]
+    assert set(info["flags"]) <= set(memory_bench_common.SPEED_FLAGS)
+    if Path("/proc/cpuinfo").is_file():
+        flags = next((line.split(":", 1)[1].split() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                      if line.startswith("flags")), [])
+        assert info["flags"] == [f for f in memory_bench_common.SPEED_FLAGS if f in flags]

@@ -167,7 +167,7 @@ def rows_from(path: Path, convs, args) -> dict[str, dict[str, Any]]:
     if diff:
         raise SystemExit(f"--rows-from {path}: another sample or settings: " + "; ".join(diff))
     origin = {"file": str(path), "measured_at": earlier.get("measured_at"),
-              "commit": (earlier.get("git") or {}).get("commit")}
+              "commit": (earlier.get("git") or {}).get("commit"), "machine": earlier.get("machine")}
     return {name: {**row, **earlier["records"][name], "from": origin} for name, row in earlier["results"].items()}
 
 
@@ -268,12 +268,17 @@ def markdown(data: dict[str, Any]) -> str:
              f"Sample: conversations {', '.join(s['conversations'])}; sessions {s['sessions'] or 'all'}; "
              f"{s['questions_per_category'] or 'all'} question(s) per category, seed {s['seed']}; "
              f"{s['questions']} questions, {s['turns']} turns. Threads: {data['threads']}. "
-             f"Load average at start: {data['machine']['loadavg_1m_at_start']}.", "",
+             f"Load average at start: {data['machine']['loadavg_1m_at_start']}. "
+             f"CPU: {(data['machine'].get('cpu') or {}).get('model', 'not recorded')} "
+             f"({', '.join((data['machine'].get('cpu') or {}).get('flags', [])) or '-'}).", "",
              "LoCoMo F1 x100 (official metric; categories by LoCoMo's own numbering):", "",
              f1_table(data, markdown=True), "", "Retrieval, cost and speed:", "", cost_table(data, markdown=True)]
     for name, origin in (data.get("rows_from") or {}).items():
+        cpu = ((origin.get("machine") or {}).get("cpu") or {})
+        where = f" on {cpu['model']} ({', '.join(cpu['flags']) or 'no AVX2'})" if cpu else " on a CPU it did not record"
         lines += ["", f"Row {name} is from an earlier run of the same sample and settings: {origin['file']}, "
-                  f"measured {origin['measured_at']} at commit {(origin['commit'] or '?')[:10]}."]
+                  f"measured {origin['measured_at']} at commit {(origin['commit'] or '?')[:10]}{where}; "
+                  "compare its latencies with this run's only on the same CPU."]
     pairs = paired_table(data, markdown=True)
     if pairs:
         lines += ["", "Question by question (seeded paired bootstrap over the questions both answered):", "", pairs]

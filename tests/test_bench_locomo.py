@@ -110,6 +110,7 @@ def test_sample_run_is_complete_resumes_and_is_cached(tmp_path: Path):
     assert joined["rows_from"][f"{MODEL}/no-memory"]["measured_at"] == json.loads(full.read_text())["measured_at"]
     assert {k: r["summary"] for k, r in joined["results"].items()} == {k: r["summary"] for k, r in rows.items()}
     assert f"{MODEL}/no-memory vs {MODEL}/extraction" in joined["paired"]
+    assert joined["rows_from"][f"{MODEL}/no-memory"]["machine"]["cpu"] == joined["machine"]["cpu"]
     assert "is from an earlier run of the same sample" in out.with_suffix(".md").read_text()
     labelled = bench_locomo.main(_argv(tmp_path, "--systems", "extraction", "--report-only", "--rows-from", str(full),
                                        "--label", "cand"), runtime_factory=no_model)

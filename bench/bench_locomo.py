@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None, *, runtime_factory=None) -> dict[str, An
         os.environ["LOCALMEM_MODELS_TOML"] = str(args.models_toml.resolve())
     args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
     args.data_path = args.data or locomo.default_data_path()
-    from locomo_report import print_tables, report
+    from locomo_report import print_tables, report, rows_from
 
     from localmem.config import load_registry
     from localmem.memory import Memory
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None, *, runtime_factory=None) -> dict[str, An
     registry = load_registry()
     convs = locomo.select(locomo.load(args.data_path), conversations=args.conversations, sessions=args.sessions,
                           per_category=args.questions_per_category, seed=args.seed)
+    earlier = rows_from(args.rows_from, convs, args) if args.rows_from else {}  # checked before any model runs
     if runtime_factory is None:
         from localmem.llm import Runtime
 
@@ -208,11 +209,11 @@ def main(argv: list[str] | None = None, *, runtime_factory=None) -> dict[str, An
                     t0 = time.perf_counter()
                     job.run(unit)
                     progress.finished(unit, time.perf_counter() - t0, f"{job.model}/{job.system.name}")
-                report(jobs, convs, args, meta)  # after every (model, system, conversation)
-        data = report(jobs, convs, args, meta)
+                report(jobs, convs, args, meta, earlier)  # after every (model, system, conversation)
+        data = report(jobs, convs, args, meta, earlier)
     except KeyboardInterrupt:
         print("\ninterrupted: writing what is finished (re-run to resume)", file=sys.stderr)
-        data = report(jobs, convs, args, meta)
+        data = report(jobs, convs, args, meta, earlier)
     finally:
         for m in memories.values():
             m.close()

@@ -120,7 +120,7 @@ def collect(jobs, args) -> dict[str, dict[str, Any]]:
     """The finished records of every (model, system), scored."""
     rows: dict[str, dict[str, Any]] = {}
     for job in jobs:
-        name = f"{job.model}{'@' + args.label if getattr(args, 'label', None) else ''}/{job.system.name}"
+        name = f"{job.model}{'@' + args.label if args.label else ''}/{job.system.name}"
         row = rows.setdefault(name, {"model": job.model, "system": job.system.name, "answers": [], "ingest": [],
                                      "selected": 0, "answer_version": job.answer_key,
                                      "ingest_version": job.ingest_key})
@@ -171,9 +171,10 @@ def rows_from(path: Path, convs, args) -> dict[str, dict[str, Any]]:
     return {name: {**row, **earlier["records"][name], "from": origin} for name, row in earlier["results"].items()}
 
 
-def report(jobs, convs, args, meta: dict[str, Any]) -> dict[str, Any]:
+def report(jobs, convs, args, meta: dict[str, Any], earlier: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Score the finished units and write the results; ``earlier``: rows from ``rows_from`` (a row
+    this run also has is this run's)."""
     rows = collect(jobs, args)
-    earlier = rows_from(args.rows_from, convs, args) if getattr(args, "rows_from", None) else {}
     rows = {**{k: v for k, v in earlier.items() if k not in rows}, **rows}
     data = {
         "benchmark": "locomo", "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -262,22 +263,25 @@ def devset_table(path: Path = DEVSET_RESULTS, *, markdown: bool = False) -> str 
     return _render(headers, rows, markdown) if rows else None
 
 
+def _cpu(machine: dict[str, Any] | None) -> str:
+    """``machine.cpu`` as text: the model and its speed flags (results before it existed say so)."""
+    cpu = (machine or {}).get("cpu")
+    return f"{cpu['model']} ({', '.join(cpu['flags']) or 'no AVX2'})" if cpu else "not recorded"
+
+
 def markdown(data: dict[str, Any]) -> str:
     s = data["sample"]
     lines = [f"# LoCoMo ({data['measured_at']})", "", f"Command: `{data['command']}`", "",
              f"Sample: conversations {', '.join(s['conversations'])}; sessions {s['sessions'] or 'all'}; "
              f"{s['questions_per_category'] or 'all'} question(s) per category, seed {s['seed']}; "
              f"{s['questions']} questions, {s['turns']} turns. Threads: {data['threads']}. "
-             f"Load average at start: {data['machine']['loadavg_1m_at_start']}. "
-             f"CPU: {(data['machine'].get('cpu') or {}).get('model', 'not recorded')} "
-             f"({', '.join((data['machine'].get('cpu') or {}).get('flags', [])) or '-'}).", "",
+             f"Load average at start: {data['machine']['loadavg_1m_at_start']}. CPU: {_cpu(data['machine'])}.", "",
              "LoCoMo F1 x100 (official metric; categories by LoCoMo's own numbering):", "",
              f1_table(data, markdown=True), "", "Retrieval, cost and speed:", "", cost_table(data, markdown=True)]
     for name, origin in (data.get("rows_from") or {}).items():
-        cpu = ((origin.get("machine") or {}).get("cpu") or {})
-        where = f" on {cpu['model']} ({', '.join(cpu['flags']) or 'no AVX2'})" if cpu else " on a CPU it did not record"
         lines += ["", f"Row {name} is from an earlier run of the same sample and settings: {origin['file']}, "
-                  f"measured {origin['measured_at']} at commit {(origin['commit'] or '?')[:10]}{where}; "
+                  f"measured {origin['measured_at']} at commit {(origin['commit'] or '?')[:10]} on CPU "
+                  f"{_cpu(origin.get('machine'))}; "
                   "compare its latencies with this run's only on the same CPU."]
     pairs = paired_table(data, markdown=True)
     if pairs:

@@ -16,13 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory_bench_common import machine  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 PROMPT = [
@@ -202,8 +204,7 @@ def main() -> None:
 
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                    "threads": args.threads, "python": platform.python_version()},
+        "machine": {**machine(), "threads": args.threads},
         "model": "fast (Qwen2.5-Coder-0.5B-Instruct Q4_K_M)",
         "overhead": bench_overhead(args.rounds, args.threads),
         "cold_start": bench_cold_start(args.threads),

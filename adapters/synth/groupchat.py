@@ -1,6 +1,6 @@
 """Extract examples from two named friends catching up, in exactly the form the pipeline sends them.
 
-    python -m localmem.adapters.synth.groupchat --data-dir D [--split train] [--max 400] [--out F]
+    python -m localmem.adapters.synth.groupchat --data-dir D [--split train] [--max 400] [--passing P] [--out F]
 
 A conversation among named people is extracted once per speaker (``localmem.speakers``): the
 speaker's turns of a batch are the new user turns, with the other's names taken out where they only
@@ -20,6 +20,11 @@ half as many memories as the 0.5B's prompts, some of them about the wrong person
   run of five words with LoCoMo's conversations;
 - the friend's turns, in context, state the friend's own facts in the first person: never the
   speaker's memories;
+- with ``--passing P`` (default 0: none), a fact turn is, with probability P, said in passing: the
+  fact is not the turn's point but tucked into chat about something else: after "btw" or "oh and",
+  in brackets or between dashes, or with chat and a question back after it ("Ha, I know that
+  feeling. btw I moved to Austin, so that's been my week. You?"). The extract adapter misses details
+  friends mention that way; the gold is the fact's memories all the same, the chat around it nothing;
 - a batch is four alternating turns (LoCoMo's default ``turns_per_add``), so the speaker has two of
   them; in 15% of batches both are chat only, and the target is ``[]``.
 
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -75,6 +81,38 @@ CAPTIONS = ("a red bicycle leaning on a wall", "a plate of dumplings", "a snowy 
             "a tram in the rain", "a sandcastle", "a vegetable patch", "a pile of board games",
             "a cat asleep on a windowsill", "a muddy pitch at dusk", "a market stall with lemons", "a lighthouse",
             "an empty train platform", "a hammock between two trees", "a bundle of balloons", "a foggy harbour")
+#: A fact said in passing (``--passing``), "{fact}" mid-sentence (``mid_sentence``). Leads: the fact
+#: ends the turn, with its own final punctuation (any fact fits).
+PASSING_LEADS = ("Haha same here. Oh, and {fact}", "Ha, that reminds me, {fact}", "Random, but {fact}",
+                 "Totally unrelated, but {fact}", "Sorry for the slow reply, mad week. btw {fact}",
+                 "Oh before I forget, {fact}", "Lol fair enough. Speaking of which, {fact}",
+                 "Ugh, same. In other news, {fact}")
+#: Joins: chat goes on after the fact, its final stop taken off (``open_end``: a one-sentence fact,
+#: not ending in a question or a smiley).
+PASSING_JOINS = ("Oh nice! Not much new here, {fact}, but otherwise same old. How's your week going?",
+                 "Ha, I know that feeling. btw {fact}, so that's been my week. You?",
+                 "Right?! Speaking of which, {fact}, anyway, back to you!",
+                 "Oh I meant to tell you, {fact}, but that can wait. What's up with you?",
+                 "All good this end, {fact}, so yeah, busy busy. How about you?",
+                 "Lol yes. Oh and {fact}, just so you know haha. Anyway, how was your weekend?",
+                 "Aw, love that. Meanwhile {fact}, which is a whole other story. Tell me yours first though!",
+                 "Haha I was up at silly o'clock anyway, {fact}, so coffee is keeping me going.")
+#: Asides: a short one-clause fact in brackets or between dashes.
+PASSING_ASIDES = ("Haha, busy as ever over here ({fact}), but I'm good! How are you doing?",
+                  "Honestly not much to report (well, {fact}), what about you?",
+                  "Same old here - {fact} - nothing too exciting. You?",
+                  "Oh nice. Life here is calm - well, {fact} - but mostly calm haha.",
+                  "Aw, thanks! Good week on my side (oh, {fact}), how was yours?",
+                  "Ha, we should swap stories sometime - {fact} - but you first!")
+#: What a turn opens with that cannot follow "btw" ("hey! ", "ok so ", "quick one: "): taken off a
+#: fact said in passing; none of it is a fact.
+_GREETING = re.compile(r"^(?:(?:hey|hi|hiya|morning|ok|okay|so|quick one|haha)[!,.:]*\s+)+", re.IGNORECASE)
+#: First words lowered mid-sentence ("btw Lately I've been..." -> "btw lately I've been..."); any
+#: other capital is kept: "I", "I'm", names, places, cuisines, weekdays can't be told from a word.
+LOWERED = frozenset("""a an the my our we you it this that these those there still nothing no not is are was
+    could can't please just also anyway got been new next last this yesterday lately honestly guess one two
+    three work weekend summer update confession currently planning playing putting taking saving finished
+    treated upped heads birdwatching gardening therapy traffic careful someday sober wfh big back""".split())
 #: The speaker's two turns of a batch: which carry facts ("fact") and which are chat only.
 PLANS = ((("fact", "chat"), 0.3), (("chat", "fact"), 0.3), (("fact", "fact"), 0.25), (("chat", "chat"), 0.15))
 EVENT_SHARE = 1 / 3  # a fact turn from synth.facts_events instead of the persona's own turns
@@ -118,10 +156,47 @@ def echo_of(text: str) -> str:
     return you[:1].lower() + you[1:]
 
 
-def chat_turn(rng: random.Random, other: str, fact: Said | None, heard: Said | None, echo: float = 0.5) -> str:
+def mid_sentence(text: str) -> str:
+    """A fact turn as said after other words: its greeting taken off ("hey! i moved" -> "i moved"),
+    its first letter lowered only where the first word is a plain one (``LOWERED``)."""
+    text = _GREETING.sub("", text.strip(), count=1) or text.strip()
+    word = text.split(maxsplit=1)[0].rstrip(",:;!.?").lower()
+    if text[:1].isupper() and word in LOWERED:
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def open_end(text: str) -> str | None:
+    """``text`` without its final stop, for chat to go on after it in the same sentence; None where it
+    can't: it is more than one sentence or line ("...for me, yuck. anyway, ... Thanks, that's
+    helpful, so that's been my week" is no way to talk), or ends in a question, a smiley or an emoji."""
+    body = text.rstrip().rstrip(".!").rstrip()
+    if re.search(r"[.!?]\s|\n", body) or not (body[-1:].isalnum() or body.endswith("'")):
+        return None
+    return body
+
+
+def _aside(body: str | None) -> bool:
+    """Short and one clause: fits in brackets or between dashes."""
+    return body is not None and len(body) <= 80 and not re.search(r"[.!?;:()\-]", body)
+
+
+def in_passing(rng: random.Random, fact: Said) -> str:
+    """``fact`` tucked into chat about something else: after a lead-in, in brackets or dashes, or with
+    chat and a question after it; never at the turn's start."""
+    said = mid_sentence(fact.text)
+    body = open_end(said)
+    pool = PASSING_LEADS + (PASSING_JOINS if body else ()) + (PASSING_ASIDES if _aside(body) else ())
+    template = rng.choice(pool)
+    return template.format(fact=said if template in PASSING_LEADS else body)
+
+
+def chat_turn(rng: random.Random, other: str, fact: Said | None, heard: Said | None, echo: float = 0.5,
+              passing: float = 0.0) -> str:
     """A turn in a chat between friends: ``fact`` (if any) wrapped in a greeting, a reaction to what
     the other just said (``heard``; with probability ``echo`` one of its facts said back), feelings,
-    a photo, a question back."""
+    a photo, a question back; with probability ``passing`` the fact is said in passing
+    (``in_passing``). No random number is drawn for ``passing`` at 0, so that rows stay as they were."""
     parts = []
     if rng.random() < 0.5:
         parts.append(rng.choice(OPENERS).format(other=other))
@@ -131,7 +206,9 @@ def chat_turn(rng: random.Random, other: str, fact: Said | None, heard: Said | N
             parts.append(rng.choice(ECHOES).format(you=echo_of(rng.choice(echoable).text)))
         else:
             parts.append(rng.choice(REACTIONS))
-    if fact is not None:
+    if fact is not None and passing > 0 and rng.random() < passing:
+        parts.append(in_passing(rng, fact))
+    elif fact is not None:
         parts.append(fact.text[:1].upper() + fact.text[1:])
     if fact is None and rng.random() < 0.4 or rng.random() < 0.25:
         parts.append(rng.choice(FEELINGS))
@@ -173,10 +250,12 @@ class Batch:
         return extract_op.compact_json(extract_op.Extraction(memories=self.gold))
 
 
-def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, echo: float = 0.5) -> Batch | None:
+def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, echo: float = 0.5,
+                    passing: float = 0.0) -> Batch | None:
     """Four alternating turns between ``speaker`` and ``friend``, to extract from the speaker's side
     (None when either has no turn with facts to draw from); ``echo``: how often the speaker's
-    reaction to the friend's news says one of its facts back ("so you live in Porto!")."""
+    reaction to the friend's news says one of its facts back ("so you live in Porto!"); ``passing``:
+    how often the speaker's fact turn says it in passing (the friend's news, context, is as before)."""
     own, theirs = fact_turns(speaker), fact_turns(friend)
     if not own or not theirs:
         return None
@@ -215,14 +294,14 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, e
             turns.append(_message(10 + i, other, chat_turn(rng, me, said, heard), at))
         else:
             said = next(mine)
-            turns.append(_message(10 + i, me, chat_turn(rng, other, said, heard, echo), at))
+            turns.append(_message(10 + i, me, chat_turn(rng, other, said, heard, echo, passing), at))
         heard = said
     return Batch(me, day, earlier, turns, [m for f in facts if f is not None for m in f.memories],
                  [m for s in told_by_friend for m in s.memories])
 
 
 def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: int = 2,
-                       echo: float = 0.5) -> list[dict[str, Any]]:
+                       echo: float = 0.5, passing: float = 0.0) -> list[dict[str, Any]]:
     """``per_persona`` batches for each persona, each with a friend drawn from the other personas."""
     rng = random.Random(f"groupchat:{seed}")
     out = []
@@ -231,7 +310,7 @@ def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: i
             friend = convs[(i + 1 + rng.randrange(len(convs) - 1)) % len(convs)]
             if first_name(friend) == first_name(speaker):
                 continue
-            batch = groupchat_batch(speaker, friend, rng, echo)
+            batch = groupchat_batch(speaker, friend, rng, echo, passing)
             if batch is not None:
                 out.append(_record(speaker.conversation, "extract", f"groupchat-{k}", batch.messages(),
                                    batch.target()))
@@ -247,13 +326,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--per-persona", type=int, default=2)
     p.add_argument("--echo", type=float, default=0.5,
                    help="how often the speaker's reaction to the friend's news says one of its facts back")
+    p.add_argument("--passing", type=float, default=0.0,
+                   help="how often a fact turn of the speaker says it in passing, tucked into chat about "
+                        "something else (0: never, the rows of earlier versions)")
     p.add_argument("--max", type=int, help="a seeded sample of at most this many rows")
     p.add_argument("--out", type=Path, help="default: <data dir>/focus/extract-groupchat-<split>.jsonl")
     args = p.parse_args(argv)
+    if not 0.0 <= args.passing <= 1.0:
+        p.error(f"--passing is a probability, not {args.passing}")
     convs = load_conversations(args.data_dir, args.split)
     if len(convs) < 2:
         p.error(f"{args.data_dir} has {len(convs)} {args.split} conversation(s): a chat needs two personas")
-    rows = groupchat_examples(convs, args.seed, args.per_persona, args.echo)
+    rows = groupchat_examples(convs, args.seed, args.per_persona, args.echo, args.passing)
     rows = sample_rows(rows, args.max, "groupchat")
     out = args.out or args.data_dir / "focus" / f"extract-groupchat-{args.split}.jsonl"
     _write_jsonl(out, rows)

@@ -28,7 +28,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import random
 import re
 import statistics
@@ -40,6 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from localmem.adapters import ADAPTERS_DIR  # noqa: E402
 from localmem.adapters.synth.build import default_data_dir, load_conversations  # noqa: E402
@@ -52,6 +52,7 @@ from localmem.ops import answer as answer_op  # noqa: E402
 from localmem.ops import extract as extract_op  # noqa: E402
 from localmem.ops import update as update_op  # noqa: E402
 from localmem.registry import load_registry  # noqa: E402
+from memory_bench_common import machine  # noqa: E402
 
 CONFIGS = {"0.5b-prompts": ("fast", False), "0.5b-adapters": ("fast", True), "1.5b-prompts": ("quality", False)}
 OPS = ("extract", "update", "answer")
@@ -431,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
            "threads": args.threads, "started": started,
            "finished": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            "load_average_start": load_start, "load_average_end": os.getloadavg(),
-           "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version()},
+           "machine": machine(),
            "adapters_dir": str(adapter_dir).replace(str(Path.home()), "~"),
            "adapters": {op: _sha(adapter_file(op)) for op in OPS if adapter_file(op).is_file()},
            "results": results}
@@ -458,16 +459,6 @@ def record_metrics(result: dict[str, Any], split: str, card: str) -> None:
                 "scores": result[op]["scores"], "prompt_tokens_mean": result[op]["latency"]["prompt_tokens_mean"],
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     save_manifest(path, manifest)
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def _fmt(v: Any, pct: bool = False) -> str:

@@ -151,8 +151,9 @@ def rows_from(path: Path, convs, args) -> dict[str, dict[str, Any]]:
     """The rows of an earlier results file, for a table beside this run's rows (``--rows-from``).
 
     Refused (SystemExit naming the difference) unless the earlier run used the same sample and the
-    same answering settings; each row keeps its own ``measured_at`` and commit under ``"from"``,
-    so a table that mixes runs says so.
+    same answering settings; each row keeps its own ``measured_at``, commit and machine under
+    ``"from"``, so a table that mixes runs says so: a row the earlier file itself took from a run
+    before it keeps that run's origin, not the earlier file's.
     """
     try:
         earlier = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -168,7 +169,9 @@ def rows_from(path: Path, convs, args) -> dict[str, dict[str, Any]]:
         raise SystemExit(f"--rows-from {path}: another sample or settings: " + "; ".join(diff))
     origin = {"file": str(path), "measured_at": earlier.get("measured_at"),
               "commit": (earlier.get("git") or {}).get("commit"), "machine": earlier.get("machine")}
-    return {name: {**row, **earlier["records"][name], "from": origin} for name, row in earlier["results"].items()}
+    inherited = earlier.get("rows_from") or {}
+    return {name: {**row, **earlier["records"][name], "from": inherited.get(name, origin)}
+            for name, row in earlier["results"].items()}
 
 
 def report(jobs, convs, args, meta: dict[str, Any], earlier: dict[str, dict[str, Any]]) -> dict[str, Any]:

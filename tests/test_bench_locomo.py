@@ -116,6 +116,12 @@ def test_sample_run_is_complete_resumes_and_is_cached(tmp_path: Path):
                                        "--label", "cand"), runtime_factory=no_model)
     assert list(labelled["results"]) == list(rows) + [f"{MODEL}@cand/extraction"]  # beside, not instead of
     assert f"{MODEL}/no-memory vs {MODEL}@cand/extraction" in labelled["paired"]
+    second = tmp_path / "second.json"  # rows taken from a file that took some from a run before it
+    second.write_text(out.read_text())
+    chained = bench_locomo.main(_argv(tmp_path, "--systems", "extraction", "--report-only", "--rows-from",
+                                      str(second), "--label", "cand2"), runtime_factory=no_model)
+    assert chained["rows_from"][f"{MODEL}/no-memory"]["file"] == str(full)  # where it was measured
+    assert chained["rows_from"][f"{MODEL}@cand/extraction"]["file"] == str(second)
     with pytest.raises(SystemExit, match="another sample or settings: .*questions_per_category 1 vs 2"):
         bench_locomo.main(_argv(tmp_path, "--questions-per-category", "2", "--report-only", "--rows-from", str(full)),
                           runtime_factory=no_model)

@@ -105,6 +105,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--rows-from", type=Path, default=None,
                     help="an earlier results JSON of the same sample and settings whose rows join this table "
                          "(each keeps its own date and commit); the paired comparison starts from its first row")
+    ap.add_argument("--baseline", default=None,
+                    help="the row the others are paired against question by question, e.g. fast@shipped/extraction "
+                         "(default: the first row); pair rows measured on the same CPU")
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
     ap.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
@@ -154,7 +157,7 @@ def main(argv: list[str] | None = None, *, runtime_factory=None) -> dict[str, An
         os.environ["LOCALMEM_MODELS_TOML"] = str(args.models_toml.resolve())
     args.model_list = [m.strip() for m in args.models.split(",") if m.strip()]
     args.data_path = args.data or locomo.default_data_path()
-    from locomo_report import print_tables, report, rows_from
+    from locomo_report import print_tables, report, row_name, rows_from
 
     from localmem.config import load_registry
     from localmem.memory import Memory
@@ -192,6 +195,10 @@ def main(argv: list[str] | None = None, *, runtime_factory=None) -> dict[str, An
         return factory
 
     jobs = build_jobs(args, registry, convs, cache, get_runtime, memory_for)
+    if args.baseline is not None:  # checked before any model runs
+        rows = list(dict.fromkeys([*earlier, *(row_name(j.model, j.system.name, args.label) for j in jobs)]))
+        if args.baseline not in rows:
+            raise SystemExit(f"--baseline {args.baseline!r}: no such row; the rows are {', '.join(rows)}")
     command = shlex.join([Path(sys.executable).name, *sys.argv]) if argv is None else shlex.join(["bench_locomo.py",
                                                                                                   *argv])
     meta = {"command": command, "git": git_state(), "args": {k: str(v) for k, v in vars(args).items()}}

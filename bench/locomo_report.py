@@ -99,10 +99,20 @@ def paired(a: list[float], b: list[float], *, resamples: int = 4000, seed: int =
             "lost": sum(x < -1e-9 for x in d)}
 
 
-def comparisons(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The first (model, system) against each other one, per category and overall, on the questions
-    both answered: is a difference in the table larger than the sample's noise?"""
+def row_name(model: str, system: str, label: str | None = None) -> str:
+    """A row of the tables: ``MODEL/SYSTEM``, or ``MODEL@LABEL/SYSTEM`` for a labelled run."""
+    return f"{model}{'@' + label if label else ''}/{system}"
+
+
+def comparisons(rows: dict[str, dict[str, Any]], baseline: str | None = None) -> dict[str, dict[str, Any]]:
+    """``baseline`` (default: the first (model, system)) against each other one, per category and
+    overall, on the questions both answered: is a difference in the table larger than the sample's
+    noise? (A baseline measured on the same machine as the rows it is paired with: greedy replies
+    differ between CPUs.)"""
     names = list(rows)
+    if baseline is not None:
+        names.remove(baseline)
+        names.insert(0, baseline)
     out: dict[str, dict[str, Any]] = {}
     if len(names) < 2:
         return out
@@ -120,7 +130,7 @@ def collect(jobs, args) -> dict[str, dict[str, Any]]:
     """The finished records of every (model, system), scored."""
     rows: dict[str, dict[str, Any]] = {}
     for job in jobs:
-        name = f"{job.model}{'@' + args.label if args.label else ''}/{job.system.name}"
+        name = row_name(job.model, job.system.name, args.label)
         row = rows.setdefault(name, {"model": job.model, "system": job.system.name, "answers": [], "ingest": [],
                                      "selected": 0, "answer_version": job.answer_key,
                                      "ingest_version": job.ingest_key})
@@ -187,7 +197,7 @@ def report(jobs, convs, args, meta: dict[str, Any], earlier: dict[str, dict[str,
         "results": {k: {kk: vv for kk, vv in r.items() if kk not in ("answers", "ingest")} for k, r in rows.items()},
         "rows_from": {k: r["from"] for k, r in rows.items() if "from" in r},
         "records": {k: {"answers": r["answers"], "ingest": r["ingest"]} for k, r in rows.items()},
-        "paired": comparisons(rows),
+        "paired": comparisons(rows, args.baseline),
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)  # before the plots: a first run into a new folder

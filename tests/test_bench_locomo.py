@@ -122,6 +122,15 @@ def test_sample_run_is_complete_resumes_and_is_cached(tmp_path: Path):
                                       str(second), "--label", "cand2"), runtime_factory=no_model)
     assert chained["rows_from"][f"{MODEL}/no-memory"]["file"] == str(full)  # where it was measured
     assert chained["rows_from"][f"{MODEL}@cand/extraction"]["file"] == str(second)
+    based = bench_locomo.main(_argv(tmp_path, "--systems", "extraction", "--report-only", "--rows-from", str(second),
+                                    "--label", "cand2", "--baseline", f"{MODEL}@cand/extraction"),
+                              runtime_factory=no_model)
+    assert list(based["paired"]) == [f"{MODEL}@cand/extraction vs {r}" for r in based["results"]
+                                     if r != f"{MODEL}@cand/extraction"]
+    assert based["paired"][f"{MODEL}@cand/extraction vs {MODEL}/extraction"]["overall"]["n"] == 5
+    with pytest.raises(SystemExit, match="--baseline 'smol@typo/extraction': no such row; the rows are smol/no-memory"):
+        bench_locomo.main(_argv(tmp_path, "--systems", "extraction", "--report-only", "--rows-from", str(second),
+                                "--baseline", f"{MODEL}@typo/extraction"), runtime_factory=no_model)
     with pytest.raises(SystemExit, match="another sample or settings: .*questions_per_category 1 vs 2"):
         bench_locomo.main(_argv(tmp_path, "--questions-per-category", "2", "--report-only", "--rows-from", str(full)),
                           runtime_factory=no_model)

@@ -104,7 +104,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                          "from --rows-from); the cache is the same")
     ap.add_argument("--rows-from", type=Path, default=None,
                     help="an earlier results JSON of the same sample and settings whose rows join this table "
-                         "(each keeps its own date and commit); the paired comparison starts from its first row")
+                         "(each keeps its own date, commit and machine); paired against the first row "
+                         "unless --baseline")
     ap.add_argument("--baseline", default=None,
                     help="the row the others are paired against question by question, e.g. fast@shipped/extraction "
                          "(default: the first row); pair rows measured on the same CPU")

@@ -1,8 +1,9 @@
 """The shipped memory adapters (adapters/qwen2.5-coder-0.5b-instruct/<operation>.gguf) and their manifest.
 
 Unit tests check the files against the manifest and that an adapter refuses a different base. The
-``llm`` test runs the extract adapter on the real Qwen2.5-Coder-0.5B with the pipeline's short
-prompt, on a held-out synthetic turn and on hand-written messages.
+``llm`` tests run each adapter on the real Qwen2.5-Coder-0.5B with the pipeline's short prompt, on
+hand-written messages. They take the adapter the registry maps to the operation (the shipped file,
+unless ``LOCALMEM_MODELS_TOML`` names a candidate: adapters/README.md, "Replacing a shipped adapter").
 """
 
 from __future__ import annotations
@@ -23,6 +24,19 @@ BASE_DIR = ADAPTERS_DIR / "qwen2.5-coder-0.5b-instruct"
 MANIFEST = json.loads((BASE_DIR / "manifest.json").read_text())
 MEMORY_OPS = ("extract", "update", "answer")
 SHIPPED = {name: e for name, e in MANIFEST["adapters"].items() if e["operation"] in MEMORY_OPS}
+
+
+def mapped(operation: str) -> AdapterSpec:
+    """The adapter the ``fast`` model uses for ``operation`` (models.toml, merged with any overlay)."""
+    found = [a for a in load_registry().get("fast").adapters if a.operation == operation]
+    assert found, f"models.toml maps no adapter to {operation!r} for the fast model"
+    return found[0]
+
+
+def fast_with(operation: str):
+    """The ``fast`` model with only the adapter it maps to ``operation``, named after the operation."""
+    adapter = mapped(operation).model_copy(update={"name": operation})
+    return load_registry().get("fast").model_copy(update={"adapters": [adapter]})
 
 
 @pytest.mark.parametrize("operation", ["extract", "update", "answer"])
@@ -69,9 +83,7 @@ def test_extract_adapter_extracts_with_the_short_prompt():
     from localmem.llm import Runtime
     from localmem.ops import extract as extract_op
 
-    registry = load_registry()
-    spec = registry.get("fast").model_copy(update={"adapters": [
-        AdapterSpec(name="extract", path=Path("qwen2.5-coder-0.5b-instruct/extract.gguf"), operation="extract")]})
+    spec = fast_with("extract")
     with Runtime(spec, n_threads=2).load() as rt:
         res = extract_op.extract(rt, [{"role": "user", "content": "I moved to Lyon last month and my dog is called "
                                        "Pretzel. what's a good name for a goldfish?"}],
@@ -92,8 +104,7 @@ def test_update_adapter_decides_with_the_short_prompt():
     from localmem.llm import Runtime
     from localmem.ops import update as update_op
 
-    spec = load_registry().get("fast").model_copy(update={"adapters": [
-        AdapterSpec(name="update", path=Path("qwen2.5-coder-0.5b-instruct/update.gguf"), operation="update")]})
+    spec = fast_with("update")
 
     def decide(rt, candidate: str, existing: list[str]) -> update_op.UpdateDecision:
         shown = [update_op.Neighbour(memory_id=f"m{i}", text=t, date="2024-05-01") for i, t in enumerate(existing)]
@@ -121,8 +132,7 @@ def test_answer_adapter_answers_from_memory_abstains_and_still_helps():
 
     if not (BASE_DIR / "answer.gguf").is_file():
         pytest.fail("adapters/qwen2.5-coder-0.5b-instruct/answer.gguf is missing")
-    spec = load_registry().get("fast").model_copy(update={"adapters": [
-        AdapterSpec(name="answer", path=Path("qwen2.5-coder-0.5b-instruct/answer.gguf"), operation="answer")]})
+    spec = fast_with("answer")
     memories = [answer_op.MemoryLine(text="User's dog is a beagle named Rex", when=date(2024, 4, 2)),
                 answer_op.MemoryLine(text="User takes the dog to the park every morning", when=date(2024, 4, 2)),
                 answer_op.MemoryLine(text="User works as a nurse in Lyon", when=date(2024, 3, 11))]

@@ -55,7 +55,9 @@ def bench_overhead(rounds: int, threads: int) -> dict:
     from localmem.registry import resolve
 
     path = resolve("fast")
-    rt = Runtime.from_registry("fast", n_threads=threads, n_ctx=2048)
+    # the wrapper against raw llama.cpp on the same work: without its prompt cache (which would
+    # restore the repeated prompt's KV state and skip its evaluation) both evaluate every token
+    rt = Runtime.from_registry("fast", n_threads=threads, n_ctx=2048, prompt_cache_mb=0)
     rt.load()
     raw = Llama(model_path=str(path), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
     params = dict(max_tokens=MAX_TOKENS, temperature=0.0, seed=1, top_k=40, top_p=0.9, min_p=0.05,

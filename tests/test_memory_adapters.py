@@ -26,17 +26,13 @@ MEMORY_OPS = ("extract", "update", "answer")
 SHIPPED = {name: e for name, e in MANIFEST["adapters"].items() if e["operation"] in MEMORY_OPS}
 
 
-def mapped(operation: str) -> AdapterSpec:
-    """The adapter the ``fast`` model uses for ``operation`` (models.toml, merged with any overlay)."""
-    found = [a for a in load_registry().get("fast").adapters if a.operation == operation]
-    assert found, f"models.toml maps no adapter to {operation!r} for the fast model"
-    return found[0]
-
-
 def fast_with(operation: str):
-    """The ``fast`` model with only the adapter it maps to ``operation``, named after the operation."""
-    adapter = mapped(operation).model_copy(update={"name": operation})
-    return load_registry().get("fast").model_copy(update={"adapters": [adapter]})
+    """The ``fast`` model with only the adapter models.toml (merged with any overlay) maps to
+    ``operation``, named after the operation."""
+    fast = load_registry().get("fast")
+    found = [a for a in fast.adapters if a.operation == operation]
+    assert found, f"models.toml maps no adapter to {operation!r} for the fast model"
+    return fast.model_copy(update={"adapters": [found[0].model_copy(update={"name": operation})]})
 
 
 @pytest.mark.parametrize("operation", ["extract", "update", "answer"])

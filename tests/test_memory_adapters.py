@@ -30,9 +30,9 @@ def fast_with(operation: str):
     """The ``fast`` model with only the adapter models.toml (merged with any overlay) maps to
     ``operation``, named after the operation."""
     fast = load_registry().get("fast")
-    found = [a for a in fast.adapters if a.operation == operation]
-    assert found, f"models.toml maps no adapter to {operation!r} for the fast model"
-    return fast.model_copy(update={"adapters": [found[0].model_copy(update={"name": operation})]})
+    adapter = fast.adapter_for(operation)
+    assert adapter is not None, f"models.toml maps no adapter to {operation!r} for the fast model"
+    return fast.model_copy(update={"adapters": [adapter.model_copy(update={"name": operation})]})
 
 
 @pytest.mark.parametrize("operation", ["extract", "update", "answer"])

@@ -1,6 +1,7 @@
 """Extract examples from two named friends catching up, in exactly the form the pipeline sends them.
 
-    python -m localmem.adapters.synth.groupchat --data-dir D [--split train] [--max 400] [--passing P] [--out F]
+    python -m localmem.adapters.synth.groupchat --data-dir D [--split train] [--max 400] [--passing P]
+        [--detailed P] [--out F]
 
 A conversation among named people is extracted once per speaker (``localmem.speakers``): the
 speaker's turns of a batch are the new user turns, with the other's names taken out where they only
@@ -25,6 +26,12 @@ half as many memories as the 0.5B's prompts, some of them about the wrong person
   in brackets or between dashes, or with chat and a question back after it ("Ha, I know that
   feeling. btw I moved to Austin, so that's been my week. You?"). The extract adapter misses details
   friends mention that way; the gold is the fact's memories all the same, the chat around it nothing;
+- with ``--detailed P`` (default 0: none), a fact turn of the speaker is, with probability P, a
+  detailed one (``facts_events.DETAILED``): one happening told with two or three specifics, and a
+  short memory for each, the specific's own words kept ("So my dad and I baked a rhubarb and ginger
+  crumble yesterday for my sister's birthday" -> what was baked, with whom, for what). On real chats
+  the extract adapter wrote terse memories that dropped what exactly was made, started or given, its
+  title or name, who it was with, what the speaker realized or wants something to be like, and why;
 - a batch is four alternating turns (LoCoMo's default ``turns_per_add``), so the speaker has two of
   them; in 15% of batches both are chat only, and the target is ``[]``.
 
@@ -47,7 +54,7 @@ from typing import Any
 from localmem.adapters.synth import facts_events
 from localmem.adapters.synth.build import _write_jsonl, load_conversations, sample_rows
 from localmem.adapters.synth.conversation import Synthetic
-from localmem.adapters.synth.draft import Ctx
+from localmem.adapters.synth.draft import Ctx, Piece
 from localmem.adapters.synth.examples import _record, extracted, second_person
 from localmem.ops import extract as extract_op
 from localmem.speakers import extract_input
@@ -144,7 +151,15 @@ def fact_turns(syn: Synthetic) -> list[tuple[date, Said]]:
 
 
 def event_turn(rng: random.Random, day: date, first: str) -> Said:
-    piece = rng.choice(facts_events.TEMPLATES)(Ctx(rng, day, {}, persona_first=first))
+    return _told(rng.choice(facts_events.TEMPLATES)(Ctx(rng, day, {}, persona_first=first)))
+
+
+def detailed_turn(rng: random.Random, day: date, first: str) -> Said:
+    """One happening told with its specifics, a memory for each (``facts_events.DETAILED``)."""
+    return _told(rng.choice(facts_events.DETAILED)(Ctx(rng, day, {}, persona_first=first)))
+
+
+def _told(piece: Piece) -> Said:
     return Said(piece.say, [extract_op.ExtractedMemory(text=d.text, kind=d.kind, category=d.category,
                                                        confidence=d.confidence, valid_from=d.valid_from)
                             for d in piece.memories])
@@ -251,11 +266,13 @@ class Batch:
 
 
 def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, echo: float = 0.5,
-                    passing: float = 0.0) -> Batch | None:
+                    passing: float = 0.0, detailed: float = 0.0) -> Batch | None:
     """Four alternating turns between ``speaker`` and ``friend``, to extract from the speaker's side
     (None when either has no turn with facts to draw from); ``echo``: how often the speaker's
     reaction to the friend's news says one of its facts back ("so you live in Porto!"); ``passing``:
-    how often the speaker's fact turn says it in passing (the friend's news, context, is as before)."""
+    how often the speaker's fact turn says it in passing (the friend's news, context, is as before);
+    ``detailed``: how often a fact turn of the speaker is a detailed one (``detailed_turn``) instead of
+    their own or a told event. No random number is drawn for ``detailed`` at 0: rows stay as they were."""
     own, theirs = fact_turns(speaker), fact_turns(friend)
     if not own or not theirs:
         return None
@@ -267,6 +284,8 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, e
     for part in plan:
         if part == "chat":
             facts.append(None)
+        elif detailed > 0 and rng.random() < detailed:
+            facts.append(detailed_turn(rng, day, me))
         elif rng.random() < EVENT_SHARE:
             facts.append(event_turn(rng, day, me))
         else:
@@ -301,7 +320,7 @@ def groupchat_batch(speaker: Synthetic, friend: Synthetic, rng: random.Random, e
 
 
 def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: int = 2,
-                       echo: float = 0.5, passing: float = 0.0) -> list[dict[str, Any]]:
+                       echo: float = 0.5, passing: float = 0.0, detailed: float = 0.0) -> list[dict[str, Any]]:
     """``per_persona`` batches for each persona, each with a friend drawn from the other personas."""
     rng = random.Random(f"groupchat:{seed}")
     out = []
@@ -310,7 +329,7 @@ def groupchat_examples(convs: Sequence[Synthetic], seed: int = 0, per_persona: i
             friend = convs[(i + 1 + rng.randrange(len(convs) - 1)) % len(convs)]
             if first_name(friend) == first_name(speaker):
                 continue
-            batch = groupchat_batch(speaker, friend, rng, echo, passing)
+            batch = groupchat_batch(speaker, friend, rng, echo, passing, detailed)
             if batch is not None:
                 out.append(_record(speaker.conversation, "extract", f"groupchat-{k}", batch.messages(),
                                    batch.target()))
@@ -329,15 +348,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--passing", type=float, default=0.0,
                    help="how often a fact turn of the speaker says it in passing, tucked into chat about "
                         "something else (0: never, the rows of earlier versions)")
+    p.add_argument("--detailed", type=float, default=0.0,
+                   help="how often a fact turn of the speaker tells one happening with its specifics, a "
+                        "memory for each (0: never, the rows of earlier versions)")
     p.add_argument("--max", type=int, help="a seeded sample of at most this many rows")
     p.add_argument("--out", type=Path, help="default: <data dir>/focus/extract-groupchat-<split>.jsonl")
     args = p.parse_args(argv)
     if not 0.0 <= args.passing <= 1.0:
         p.error(f"--passing is a probability, not {args.passing}")
+    if not 0.0 <= args.detailed <= 1.0:
+        p.error(f"--detailed is a probability, not {args.detailed}")
     convs = load_conversations(args.data_dir, args.split)
     if len(convs) < 2:
         p.error(f"{args.data_dir} has {len(convs)} {args.split} conversation(s): a chat needs two personas")
-    rows = groupchat_examples(convs, args.seed, args.per_persona, args.echo, args.passing)
+    rows = groupchat_examples(convs, args.seed, args.per_persona, args.echo, args.passing, args.detailed)
     rows = sample_rows(rows, args.max, "groupchat")
     out = args.out or args.data_dir / "focus" / f"extract-groupchat-{args.split}.jsonl"
     _write_jsonl(out, rows)

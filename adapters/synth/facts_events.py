@@ -87,9 +87,10 @@ FEELINGS = ("it was brilliant", "I had the best time", "it was way better than I
             "it was a bit chaotic but fun", "I didn't want it to end")
 
 
-def _mine(text: str) -> str:
-    """The speaker's "my" in the memory ("my puppy" -> "their puppy")."""
-    return text.replace("my ", "their ")
+def _their(text: str) -> str:
+    """The speaker's "my" and "our" in a memory, as whole words only ("my dad" -> "their dad", "army"
+    stays)."""
+    return re.sub(r"\b(?:my|our)\b", "their", text)
 
 
 def outing(c: Ctx) -> Piece:
@@ -115,7 +116,7 @@ def doing(c: Ctx) -> Piece:
     why, reason = _because(c, reason_)
     say = c.pick([f"I've been {what} lately{why}.", f"Lately I've been {what}{why}.",
                   f"These days I'm {what}{why}.", f"I started {what} a while ago{why}."])
-    return Piece(say, [Draft(f"User has been {_mine(what)}{reason}", "fact", category, 0.85)])
+    return Piece(say, [Draft(f"User has been {_their(what)}{reason}", "fact", category, 0.85)])
 
 
 def considering(c: Ctx) -> Piece:
@@ -123,7 +124,7 @@ def considering(c: Ctx) -> Piece:
     why, reason = _because(c, reason_)
     say = c.pick([f"I'm thinking about {what}{why}.", f"I've been considering {what}{why}.",
                   f"Honestly I might end up {what}{why}.", f"I'm seriously considering {what}{why}!"])
-    return Piece(say, [Draft(f"User is considering {_mine(what)}{reason}", "preference", category, 0.75)])
+    return Piece(say, [Draft(f"User is considering {_their(what)}{reason}", "preference", category, 0.75)])
 
 
 TEMPLATES = (outing, outing, doing, considering)
@@ -140,12 +141,6 @@ TEMPLATES = (outing, outing, doing, considering)
 # title, a realization, what something means to them, the qualities wanted) is a fact or preference.
 # Said frames are module constants ("{...}" where a table's words go in) so that the LoCoMo overlap
 # test reads them with the tables.
-
-
-def _their(text: str) -> str:
-    """The speaker's "my" and "our" in a memory, as whole words only ("my dad" -> "their dad", "army"
-    stays)."""
-    return re.sub(r"\b(?:my|our)\b", "their", text)
 
 
 def _then(say: str, more: str) -> str:

@@ -289,6 +289,31 @@ def test_focus_selects_moves_and_thanks_from_the_training_split(tmp_path: Path):
         focus.select(rows, ["moves"])
 
 
+def test_focus_selects_turns_that_change_a_remembered_fact(tmp_path: Path):
+    """``change``: the turns whose gold holds the new memory of a SUPERSEDE or UPDATE example of the
+    same conversation (a new job, a diet change, a correction), found through update.jsonl."""
+    from localmem.adapters.synth import focus
+
+    build_mod.build(80, SEED, tmp_path)
+    rows = build_mod.read_jsonl(tmp_path / "train" / "extract.jsonl")
+    updates = build_mod.read_jsonl(tmp_path / "train" / "update.jsonl")
+    changes = focus.select(rows, ["change"], update_rows=updates)
+    assert 0 < len(changes) < len(rows) / 2
+    changed = {(u["conversation"], u["messages"][-1]["content"].rsplit("NEW: ", 1)[1])
+               for u in updates if json.loads(u["target"])[0] in ("SUPERSEDE", "UPDATE")}
+    for r in rows:
+        texts = [m.text for m in extract_op.parse_target(r["target"]).memories]
+        assert (r in changes) == any((r["conversation"], t) in changed for t in texts)
+    moves = focus.select(rows, ["move"])
+    assert moves and {r["id"] for r in moves} <= {r["id"] for r in changes}  # a move supersedes the old city
+    with pytest.raises(ValueError, match="needs the split's update examples"):
+        focus.select(rows, ["change"])
+    out = tmp_path / "change.jsonl"
+    assert focus.main(["--data-dir", str(tmp_path), "--kinds", "change", "--max", "5", "--out", str(out)]) == 0
+    picked = build_mod.read_jsonl(out)
+    assert len(picked) == 5 and all(r in changes for r in picked)
+
+
 def test_generator_3_fixes_the_gold_date_of_the_day_after_tomorrow():
     """Generators 1 and 2 (kept reproducible byte for byte) labelled "the day after tomorrow" with the
     day it was said; 3 labels it with the date the prompt shows."""

@@ -18,6 +18,10 @@ F1 on the synthetic dev split is high, because such turns are rare in a uniform 
   turned "I've had the trattoria for 22 years" into "User is 22 years old".
 - ``inlaw``: a relative of a relative (generator v10, "my wife's brother Marco"); the memory keeps
   both links.
+- ``change``: a turn that changes or corrects something already remembered (a new job, diet, routine,
+  a correction): one of its gold memories is the new memory of an update example that SUPERSEDEs or
+  UPDATEs an existing one (the training split's ``update.jsonl``, same conversation). Continuations
+  on group-chat turns kept LoCoMo's gains but lost "now" facts of the one-user assistant.
 
 Answer (``--operation answer``):
 
@@ -35,6 +39,7 @@ up to half of a run.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,6 +89,26 @@ def is_in_law(row: dict[str, Any]) -> bool:
     return any(re.match(r"User's [\w ]+'s ", m["text"]) for m in _gold(row))
 
 
+def changed_memories(update_rows: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(conversation, new memory) of every update example whose gold SUPERSEDEs or UPDATEs an
+    existing memory."""
+    out = set()
+    for r in update_rows:
+        if json.loads(r["target"])[0] in ("SUPERSEDE", "UPDATE"):
+            new = r["messages"][-1]["content"].rsplit("\nNEW: ", 1)[1].strip()
+            out.add((r["conversation"], new))
+    return out
+
+
+def change_selector(update_rows: Sequence[dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
+    """``change``: an extract example one of whose gold memories changes an existing one."""
+    changed = changed_memories(update_rows)
+
+    def is_change(row: dict[str, Any]) -> bool:
+        return any((row["conversation"], m["text"]) in changed for m in _gold(row))
+    return is_change
+
+
 def is_near_miss(row: dict[str, Any]) -> bool:
     return row["id"].rsplit("/", 1)[-1].startswith("n")
 
@@ -100,10 +125,15 @@ ANSWER_SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"near": is_near
 
 
 def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str], operation: str = "extract",
-           limit: int | None = None) -> list[dict[str, Any]]:
+           limit: int | None = None, update_rows: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """The rows any of the named selectors picks, each once, in their original order (a seeded
-    sample of ``limit`` of them, still in order, when there are more)."""
-    selectors = ANSWER_SELECTORS if operation == "answer" else SELECTORS
+    sample of ``limit`` of them, still in order, when there are more). ``change`` needs the same
+    split's ``update_rows``."""
+    selectors = ANSWER_SELECTORS if operation == "answer" else dict(SELECTORS)
+    if "change" in kinds and operation == "extract":
+        if update_rows is None:
+            raise ValueError("focus 'change' needs the split's update examples (update_rows)")
+        selectors["change"] = change_selector(update_rows)
     unknown = [k for k in kinds if k not in selectors]
     if unknown:
         raise ValueError(f"unknown focus {unknown} for {operation}; expected some of {sorted(selectors)}")
@@ -126,15 +156,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=default_data_dir(7, 1500), help="output of synth.build")
     p.add_argument("--operation", choices=("extract", "answer"), default="extract")
     p.add_argument("--kinds", default="move,thanks",
-                   help=f"comma-separated, of {sorted(SELECTORS)} (extract) or {sorted(ANSWER_SELECTORS)} (answer)")
+                   help=f"comma-separated, of {sorted([*SELECTORS, 'change'])} (extract) or "
+                        f"{sorted(ANSWER_SELECTORS)} (answer)")
     p.add_argument("--max", type=int, help="a seeded sample of at most this many rows (pairs, for pair)")
     p.add_argument("--out", type=Path, help="default: <data dir>/focus/<operation>.jsonl")
     args = p.parse_args(argv)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    rows = select(read_jsonl(args.data_dir / "train" / f"{args.operation}.jsonl"), kinds, args.operation, args.max)
+    updates = read_jsonl(args.data_dir / "train" / "update.jsonl") if "change" in kinds else None
+    rows = select(read_jsonl(args.data_dir / "train" / f"{args.operation}.jsonl"), kinds, args.operation, args.max,
+                  update_rows=updates)
     out = args.out or args.data_dir / "focus" / f"{args.operation}.jsonl"
     _write_jsonl(out, rows)
-    selectors = ANSWER_SELECTORS if args.operation == "answer" else SELECTORS
+    selectors = ANSWER_SELECTORS if args.operation == "answer" else dict(SELECTORS)
+    if updates is not None and args.operation == "extract":
+        selectors["change"] = change_selector(updates)
     counts = {k: sum(1 for r in rows if selectors[k](r)) for k in kinds}
     print(f"{len(rows)} examples {counts} -> {out}")
     return 0

@@ -11,9 +11,15 @@ count and code version: see ``pipeline_harness.code_version``) under
 ``~/.cache/localmem/bench/pipeline/``; re-running resumes where it stopped. The results file is
 rewritten after every conversation, so a partial run always has its numbers on disk.
 
+Answers are sampled (temperature 0.7), so one pass's answer F1 moves between runs by more than
+some differences between two adapters: ``--probe-samples N`` asks every probe N more times, each
+with a seed fixed by the probe and the sample (the same seeds for every model and adapter), and
+reports their mean (``answers_sampled``); ``--baseline OTHER.json`` adds the paired difference to
+another run's results per probe, with a bootstrap 95% interval (``vs_baseline``).
+
 Usage:
   python bench/bench_pipeline.py [--models fast,fast+prompts,quality] [--threads 2] [--conversations N | --ids c01,c02]
-                                 [--no-probes] [--report-only] [--markdown]
+                                 [--no-probes] [--probe-samples N] [--baseline OTHER.json] [--report-only] [--markdown]
 Writes bench/results/pipeline_devset.json (and pipeline_devset.png when matplotlib is installed).
 """
 
@@ -33,8 +39,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from memory_bench_common import machine  # noqa: E402
-from pipeline_harness import DEFAULT_CACHE_DIR, Cache, code_version, lookup, model_spec, run_conversation  # noqa: E402
-from pipeline_report import confusion_table, score_model, side_by_side  # noqa: E402
+from pipeline_harness import (  # noqa: E402
+    DEFAULT_CACHE_DIR,
+    Cache,
+    code_version,
+    lookup,
+    model_spec,
+    probes_part,
+    run_conversation,
+)
+from pipeline_report import compare_answers, confusion_table, score_model, side_by_side  # noqa: E402
 
 from localmem.eval.devset import Conversation, DevSet, load_devset  # noqa: E402
 
@@ -104,9 +118,10 @@ def git_state() -> dict[str, Any]:
 
 
 def collect(cache: Cache, convs: list[Conversation], *, model: str, threads: int, version: str,
-            probes: bool) -> tuple[dict[str, dict], dict[str, dict]]:
-    """The cached results of ``model`` for the selected conversations (what is finished so far)."""
-    ingests, asked = {}, {}
+            probes: bool, samples: int = 0) -> tuple[dict[str, dict], dict[str, dict], dict[str, list[dict]]]:
+    """The cached results of ``model`` for the selected conversations (what is finished so far):
+    ingests, first answers, and the conversations with all ``samples`` extra answer samples."""
+    ingests, asked, sampled = {}, {}, {}
     for c in convs:
         done = lookup(cache, c, "ingest", model=model, threads=threads, version=version)
         if done is not None:
@@ -114,29 +129,42 @@ def collect(cache: Cache, convs: list[Conversation], *, model: str, threads: int
             answered = lookup(cache, c, "probes", model=model, threads=threads, version=version) if probes else None
             if answered is not None:
                 asked[c.id] = answered
-    return ingests, asked
+            extra = [lookup(cache, c, probes_part(k), model=model, threads=threads, version=version)
+                     for k in range(1, samples + 1)] if probes else []
+            if extra and all(e is not None for e in extra):
+                sampled[c.id] = extra
+    return ingests, asked, sampled
 
 
 def report(devset: DevSet, cache: Cache, convs: list[Conversation], models: list[str], versions: dict[str, str],
            args: argparse.Namespace, out: Path, embed) -> dict[str, Any]:
     """Score what the cache holds for each model; write the JSON (and the plot); return the results."""
-    found = {m: collect(cache, convs, model=m, threads=args.threads, version=versions[m], probes=args.probes)
-             for m in models}
-    results = {m: score_model(devset, ing, ask, embed) for m, (ing, ask) in found.items() if ing}
-    common_ids = set.intersection(*(set(ing) for ing, _ in found.values())) if found else set()
+    found = {m: collect(cache, convs, model=m, threads=args.threads, version=versions[m], probes=args.probes,
+                        samples=args.probe_samples) for m in models}
+    results = {m: score_model(devset, ing, ask, embed, sampled) for m, (ing, ask, sampled) in found.items() if ing}
+    common_ids = set.intersection(*(set(ing) for ing, _, _ in found.values())) if found else set()
     common = None
-    if len(results) > 1 and common_ids and any(set(ing) != common_ids for ing, _ in found.values()):
+    if len(results) > 1 and common_ids and any(set(ing) != common_ids for ing, _, _ in found.values()):
         common = {m: score_model(devset, {k: v for k, v in ing.items() if k in common_ids},
-                                 {k: v for k, v in ask.items() if k in common_ids}, embed)
-                  for m, (ing, ask) in found.items()}
+                                 {k: v for k, v in ask.items() if k in common_ids}, embed,
+                                 {k: v for k, v in sampled.items() if k in common_ids})
+                  for m, (ing, ask, sampled) in found.items()}
+    baseline = None
+    if args.baseline is not None:
+        other = json.loads(args.baseline.read_text())["results"]
+        baseline = {"file": str(args.baseline),
+                    "results": {m: compare_answers(r, other[m]) for m, r in results.items() if m in other}}
     data = {
         "benchmark": NAME, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "command": shlex.join([Path(sys.executable).name, *sys.argv]),
         "threads": args.threads, "models": models, "code_versions": versions, "git": git_state(),
         "devset": {"conversations": len(devset.conversations), "selected": [c.id for c in convs]},
-        "complete": {m: len(found[m][0]) == len(convs) and (not args.probes or len(found[m][1]) == len(convs))
+        "complete": {m: len(found[m][0]) == len(convs) and (not args.probes or (
+                         len(found[m][1]) == len(convs) and (not args.probe_samples or len(found[m][2]) == len(convs))))
                      for m in models},
+        "probe_samples": args.probe_samples,
         "results": results,
+        "vs_baseline": baseline,
         "common_subset": {"conversations": sorted(common_ids), "results": common} if common else None,
     }
     data["plot"] = plot(results, out.with_suffix(".png"))
@@ -184,6 +212,10 @@ def print_tables(data: dict[str, Any], *, markdown: bool = False) -> None:
     for name, r in results.items():
         print(f"\nupdate decisions, {name} (rows gold, columns predicted):")
         print(confusion_table(r, markdown=markdown))
+    for name, cmp in ((data.get("vs_baseline") or {}).get("results") or {}).items():
+        print(f"\n{name} vs {data['vs_baseline']['file']}, paired over {cmp['n_probes']} answerable probes "
+              f"({cmp['answers']}): answer F1 {cmp['answer_f1']:.3f} vs {cmp['baseline_answer_f1']:.3f}, "
+              f"difference {cmp['difference']:+.3f} [{cmp['ci95'][0]:+.3f}, {cmp['ci95'][1]:+.3f}]")
     if data["common_subset"]:
         ids = data["common_subset"]["conversations"]
         print(f"\non the {len(ids)} conversation(s) every model finished ({', '.join(ids)}):")
@@ -197,11 +229,18 @@ def main(argv: list[str] | None = None, *, runtime_factory=None, embed=None) -> 
     ap.add_argument("--conversations", type=int, default=None, help="only the first N conversations")
     ap.add_argument("--ids", default=None, help="only these conversations, e.g. c01,c02")
     ap.add_argument("--probes", action=argparse.BooleanOptionalAction, default=True, help="ask the probes")
+    ap.add_argument("--probe-samples", type=int, default=0, metavar="N",
+                    help="ask each probe N more times with fixed per-probe seeds; report their mean")
+    ap.add_argument("--baseline", type=Path, help="another run's results JSON: paired answer-F1 difference")
     ap.add_argument("--report-only", action="store_true", help="score the cache; run no model")
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
     ap.add_argument("--out", type=Path, default=RESULTS / f"{NAME}.json")
     args = ap.parse_args(argv)
+    if args.probe_samples < 0:
+        ap.error(f"--probe-samples must be 0 or more, not {args.probe_samples}")
+    if args.baseline is not None and not args.baseline.is_file():
+        ap.error(f"--baseline {args.baseline}: no such file")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
 
     from localmem.config import load_registry
@@ -241,7 +280,8 @@ def run_model(model: str, convs: list[Conversation], cache: Cache, version: str,
               runtime_factory, on_conversation) -> None:
     """Run (or resume) one model over the conversations; rewrite the results after each one."""
     turns = sum(1 for c in convs for _ in c.user_turns())
-    probes = sum(len(c.probes) for c in convs) if args.probes else 0
+    passes = 1 + args.probe_samples  # the first answers and the extra samples
+    probes = sum(len(c.probes) for c in convs) * passes if args.probes else 0
     progress = Progress(model, args.threads, turns, probes)
     loaded: list[Any] = []
 
@@ -255,13 +295,16 @@ def run_model(model: str, convs: list[Conversation], cache: Cache, version: str,
         for conv in convs:
             done = lookup(cache, conv, "ingest", model=model, threads=args.threads, version=version)
             asked = lookup(cache, conv, "probes", model=model, threads=args.threads, version=version)
-            if done is not None and (asked is not None or not args.probes):
-                progress.skip(len(done["turns"]), len(asked["probes"]) if asked and args.probes else 0)
+            sampled = sum(lookup(cache, conv, probes_part(k), model=model, threads=args.threads, version=version)
+                          is not None for k in range(1, args.probe_samples + 1))
+            answered = (asked is not None) + sampled if args.probes else 0
+            if done is not None and (answered == passes or not args.probes):
+                progress.skip(len(done["turns"]), len(conv.probes) * answered)
                 continue
-            if done is not None and asked is None and cache.store_path(model, args.threads, version, conv.id).exists():
-                progress.skip(len(done["turns"]), 0)
+            if done is not None and cache.store_path(model, args.threads, version, conv.id).exists():
+                progress.skip(len(done["turns"]), len(conv.probes) * answered)
             run_conversation(conv, get_runtime, cache, model=model, threads=args.threads, version=version,
-                             probes=args.probes, progress=progress)
+                             probes=args.probes, progress=progress, samples=args.probe_samples)
             on_conversation()
     finally:
         for rt in loaded:

@@ -10,13 +10,12 @@ reported as what it is.
 from __future__ import annotations
 
 import json
-import random
 import statistics
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from memory_bench_common import machine
+from memory_bench_common import machine, paired
 from pipeline_report import _render, percentile
 
 from localmem.eval.locomo import CATEGORIES
@@ -82,21 +81,6 @@ def summarise(scored: list[dict], ingest: list[dict], recall_k: int, n_questions
         "ingest_parked": sum(bool(i.get("parked")) for i in ingest),
         "peak_rss_mb": _r(max([r.get("peak_rss_mb") or 0 for r in [*scored, *ingest]], default=None), 0),
     }
-
-
-def paired(a: list[float], b: list[float], *, resamples: int = 4000, seed: int = 0) -> dict[str, Any]:
-    """``a`` against ``b``, question by question (the same questions, in the same order): the mean
-    difference, its 95% interval from a seeded paired bootstrap, and the questions each wins."""
-    if len(a) != len(b):
-        raise ValueError(f"paired scores need the same questions: {len(a)} vs {len(b)}")
-    if not a:
-        return {"n": 0, "diff": None, "low": None, "high": None, "won": 0, "lost": 0}
-    rng, n = random.Random(seed), len(a)
-    d = [x - y for x, y in zip(a, b)]
-    means = sorted(statistics.fmean(d[rng.randrange(n)] for _ in range(n)) for _ in range(resamples))
-    return {"n": n, "diff": _r(statistics.fmean(d)), "low": _r(means[int(0.025 * resamples)]),
-            "high": _r(means[int(0.975 * resamples) - 1]), "won": sum(x > 1e-9 for x in d),
-            "lost": sum(x < -1e-9 for x in d)}
 
 
 def row_name(model: str, system: str, label: str | None = None) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
+import statistics
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -88,3 +91,22 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
+
+
+def _round4(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def paired(a: list[float], b: list[float], *, resamples: int = 4000, seed: int = 0) -> dict[str, Any]:
+    """``a`` against ``b``, question by question (the same questions, in the same order): the mean
+    difference, its 95% interval from a seeded paired bootstrap, and the questions each wins."""
+    if len(a) != len(b):
+        raise ValueError(f"paired scores need the same questions: {len(a)} vs {len(b)}")
+    if not a:
+        return {"n": 0, "diff": None, "low": None, "high": None, "won": 0, "lost": 0}
+    rng, n = random.Random(seed), len(a)
+    d = [x - y for x, y in zip(a, b)]
+    means = sorted(statistics.fmean(d[rng.randrange(n)] for _ in range(n)) for _ in range(resamples))
+    return {"n": n, "diff": _round4(statistics.fmean(d)), "low": _round4(means[int(0.025 * resamples)]),
+            "high": _round4(means[int(0.975 * resamples) - 1]), "won": sum(x > 1e-9 for x in d),
+            "lost": sum(x < -1e-9 for x in d)}

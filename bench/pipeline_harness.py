@@ -8,6 +8,11 @@ Used by ``bench_pipeline.py``. For one conversation and one loaded runtime:
   events, and a NONE event carries the existing memory, not the candidate's text).
 - ``ask_probes``: each probe question through ``Assistant(..., memory_mode="read-only")`` in its own
   session, streamed, with the time to the first chunk.
+- extra answer samples (``sample`` >= 1): the same probes again, each with a sampling seed fixed by
+  its key and the sample's number (``probe_seed``). The assistant samples its replies (temperature
+  0.7), and without a seed each reply's randomness follows from every call before it: one changed
+  memory upstream re-rolls every later answer. Fixed seeds make a sample independent of the calls
+  before it, and two adapters compared on the same store questions meet the same seeds.
 
 Results are plain JSON-ready dicts, cached per (model, threads, code version, conversation, part) in
 SQLite, so an interrupted run resumes at the first conversation without a cached result.
@@ -20,6 +25,7 @@ import hashlib
 import json
 import sqlite3
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -220,12 +226,39 @@ def ingest(conv: Conversation, runtime: Any, db_path: Path, progress=None) -> di
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-def ask_probes(conv: Conversation, runtime: Any, db_path: Path, progress=None) -> dict[str, Any]:
-    """Ask each probe in a fresh session, read-only; reply, time to first chunk and token counts."""
+def probe_seed(key: str, sample: int) -> int:
+    """The sampling seed of answer sample ``sample`` (>= 1) of probe ``key`` ("c01/p1")."""
+    return zlib.crc32(f"{key}#{sample}".encode())
+
+
+class SeededRuntime:
+    """A runtime whose chat streams all use ``seed`` (set before each probe); all else is the runtime's."""
+
+    def __init__(self, runtime: Any, seed: int = 0):
+        self._runtime, self.seed = runtime, seed
+
+    def stream(self, messages: Any, **kwargs: Any) -> Any:
+        return self._runtime.stream(messages, seed=self.seed, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._runtime, name)
+
+
+def probes_part(sample: int) -> str:
+    """The cache part of answer sample ``sample``: 0 is the first pass (no fixed seed)."""
+    return "probes" if sample == 0 else f"probes-s{sample}"
+
+
+def ask_probes(conv: Conversation, runtime: Any, db_path: Path, progress=None, sample: int = 0) -> dict[str, Any]:
+    """Ask each probe in a fresh session, read-only; reply, time to first chunk and token counts.
+    ``sample`` >= 1: each probe with its own fixed seed (``probe_seed``)."""
     out = []
+    seeded = SeededRuntime(runtime) if sample else None
     with Memory(db_path, llm=runtime) as mem:
-        assistant = Assistant(mem, runtime=runtime, extraction="blocking", memory_mode="read-only")
+        assistant = Assistant(mem, runtime=seeded or runtime, extraction="blocking", memory_mode="read-only")
         for probe in conv.probes:
+            if seeded is not None:
+                seeded.seed = probe_seed(f"{conv.id}/{probe.id}", sample)
             t0 = time.perf_counter()
             stream = assistant.chat(probe.question, user_id=conv.id, session_id=f"{conv.id}-probe-{probe.id}",
                                     stream=True)
@@ -246,8 +279,8 @@ def ask_probes(conv: Conversation, runtime: Any, db_path: Path, progress=None) -
             }
             out.append(record)
             if progress is not None:
-                progress(record["key"], record)
-    return {"conversation": conv.id, "probes": out,
+                progress(record["key"] + (f"#{sample}" if sample else ""), record)
+    return {"conversation": conv.id, "probes": out, "sample": sample,
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
@@ -258,9 +291,10 @@ def lookup(cache: Cache, conv: Conversation, part: str, *, model: str, threads: 
 
 
 def run_conversation(conv: Conversation, get_runtime: Callable[[], Any], cache: Cache, *, model: str, threads: int,
-                     version: str, probes: bool = True, progress=None) -> tuple[dict, dict | None]:
+                     version: str, probes: bool = True, progress=None, samples: int = 0) -> tuple[dict, dict | None]:
     """Ingest (and probe) one conversation, or take the results from the cache. ``get_runtime`` is
-    only called when something has to run."""
+    only called when something has to run. ``samples``: that many more answer samples with fixed
+    seeds (cached as ``probes-s1`` ...), after the first."""
     db_path = cache.store_path(model, threads, version, conv.id)
     digest = conversation_hash(conv)
     done = lookup(cache, conv, "ingest", model=model, threads=threads, version=version)
@@ -273,4 +307,11 @@ def run_conversation(conv: Conversation, get_runtime: Callable[[], Any], cache: 
     if probes and asked is None:
         asked = {**ask_probes(conv, get_runtime(), db_path, progress), "conversation_hash": digest}
         cache.put(model, threads, version, conv.id, "probes", asked)
+    for k in range(1, samples + 1) if probes else ():
+        if lookup(cache, conv, probes_part(k), model=model, threads=threads, version=version) is None:
+            if not db_path.exists():
+                raise FileNotFoundError(f"{conv.id}: answer sample {k} needs the store {db_path}, which is gone; "
+                                        "run with a fresh --cache-dir to ingest again")
+            again = {**ask_probes(conv, get_runtime(), db_path, progress, sample=k), "conversation_hash": digest}
+            cache.put(model, threads, version, conv.id, probes_part(k), again)
     return done, asked

@@ -14,6 +14,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from memory_bench_common import paired
+
 from localmem.eval import score
 from localmem.eval.align import PipelineEvent, decisions_from_events
 from localmem.eval.devset import DevSet
@@ -49,8 +51,10 @@ def _round(x: float | None, n: int = 4) -> float | None:
     return None if x is None else round(x, n)
 
 
-def score_model(devset: DevSet, ingests: Mapping[str, dict], probes: Mapping[str, dict], embed) -> dict[str, Any]:
-    """All metrics for one model over the conversations in ``ingests`` (answers: those in ``probes``)."""
+def score_model(devset: DevSet, ingests: Mapping[str, dict], probes: Mapping[str, dict], embed,
+                sampled: Mapping[str, Sequence[dict]] | None = None) -> dict[str, Any]:
+    """All metrics for one model over the conversations in ``ingests`` (answers: those in ``probes``;
+    ``answers_sampled``: the extra answer samples of the conversations in ``sampled``)."""
     convs = [c for c in devset.conversations if c.id in ingests]
     turns = [t for c in convs for t in c.user_turns()]
     records = {r["key"]: r for c in convs for r in ingests[c.id]["turns"]}
@@ -74,6 +78,7 @@ def score_model(devset: DevSet, ingests: Mapping[str, dict], probes: Mapping[str
         "final_state": _state(state),
         "artefacts": _artefacts(records.values(), ingests, convs),
         "answers": _answers(ans) if ans else None,
+        "answers_sampled": _sampled_answers([c for c in convs if c.id in sampled], sampled) if sampled else None,
         "speed": _speed(list(records.values()), probe_records),
         "store_versions": sorted({ingests[c.id].get("store_version", "?") for c in convs}),
         "turns": list(records.values()),
@@ -140,6 +145,50 @@ def _answers(ans: score.AnswerScores) -> dict[str, Any]:
     }
 
 
+def _sampled_answers(convs: Sequence, sampled: Mapping[str, Sequence[dict]]) -> dict[str, Any]:
+    """The extra answer samples scored one by one, then averaged: per sample and per probe."""
+    n = min(len(sampled[c.id]) for c in convs)
+    runs = [score.score_answers(convs, {p["key"]: p["reply"] for c in convs for p in sampled[c.id][k]["probes"]})
+            for k in range(n)]
+    per_probe = []
+    for i, first in enumerate(runs[0].probes):
+        f1s = [r.probes[i].f1 for r in runs]
+        per_probe.append({"key": first.key, "answerable": first.answerable,
+                          "abstained": _round(_mean([float(r.probes[i].abstained) for r in runs])),
+                          "f1": _round(_mean(f1s)) if first.answerable else None})
+    f1 = [r.answer_f1 for r in runs]
+    return {
+        "samples": n, "conversations": len(convs), "n_answerable": runs[0].n_answerable,
+        "answer_f1": _round(_mean(f1)), "answer_f1_per_sample": [_round(x) for x in f1],
+        "answer_f1_sd": _round(statistics.stdev(f1)) if n > 1 and None not in f1 else None,
+        "false_abstention_rate": _round(_mean([r.false_abstention_rate for r in runs])),
+        "abstention_rate": _round(_mean([r.abstention_rate for r in runs])),
+        "per_probe": per_probe,
+    }
+
+
+def compare_answers(result: Mapping[str, Any], baseline: Mapping[str, Any], *, resamples: int = 4000,
+                    seed: int = 0) -> dict[str, Any] | None:
+    """Paired answer-F1 difference ``result`` - ``baseline`` over the answerable probes both have:
+    per probe the mean over the extra samples when both runs have them (else the first answers),
+    with a bootstrap 95% interval over probes. None when they share no answerable probe."""
+    use = "answers_sampled" if result.get("answers_sampled") and baseline.get("answers_sampled") else "answers"
+    if not result.get(use) or not baseline.get(use):
+        return None
+    ours = {p["key"]: p["f1"] for p in result[use]["per_probe"] if p["answerable"]}
+    theirs = {p["key"]: p["f1"] for p in baseline[use]["per_probe"] if p["answerable"]}
+    keys = sorted(set(ours) & set(theirs))
+    if not keys:
+        return None
+    cmp = paired([ours[k] or 0.0 for k in keys], [theirs[k] or 0.0 for k in keys], resamples=resamples, seed=seed)
+    return {
+        "answers": use, "n_probes": len(keys),
+        "answer_f1": _round(statistics.fmean(ours[k] or 0.0 for k in keys)),
+        "baseline_answer_f1": _round(statistics.fmean(theirs[k] or 0.0 for k in keys)),
+        "difference": cmp["diff"], "ci95": [cmp["low"], cmp["high"]], "better": cmp["won"], "worse": cmp["lost"],
+    }
+
+
 def _speed(turns: list[dict], probes: list[dict]) -> dict[str, Any]:
     lat = [t["latency_s"] for t in turns]
     ttft = [p["ttft_s"] for p in probes]
@@ -203,6 +252,16 @@ def summary_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("answer token F1 (answerable)", _fmt(ans.get("answer_f1"))),
         ("abstention rate (unanswerable)", _fmt(ans.get("abstention_rate"))),
         ("false abstention (answerable)", _fmt(ans.get("false_abstention_rate"))),
+    ]
+    sampled = result.get("answers_sampled")
+    if sampled:
+        rows += [
+            (f"answer token F1, mean of {sampled['samples']} seeded samples (sd)",
+             f"{_fmt(sampled['answer_f1'])} ({_fmt(sampled['answer_f1_sd'])})"),
+            ("  abstention / false abstention, same samples",
+             f"{_fmt(sampled['abstention_rate'])} / {_fmt(sampled['false_abstention_rate'])}"),
+        ]
+    rows += [
         ("add(infer=True) p50 / p95 s", f"{_fmt(sp['add_latency_p50_s'], 1)} / {_fmt(sp['add_latency_p95_s'], 1)}"),
         ("prompt / generated tokens per turn", f"{_fmt(sp['prompt_tokens_per_turn'], 0)} / "
                                                f"{_fmt(sp['completion_tokens_per_turn'], 0)}"),
@@ -218,7 +277,7 @@ def side_by_side(results: Mapping[str, dict[str, Any]], *, markdown: bool = Fals
     """One row per metric, one column per model."""
     names = list(results)
     columns = {n: dict(summary_rows(r)) for n, r in results.items()}
-    metrics = [m for m, _ in summary_rows(next(iter(results.values())))]
+    metrics = list(dict.fromkeys(m for r in results.values() for m, _ in summary_rows(r)))
     rows = [[m] + [columns[n].get(m, "-") for n in names] for m in metrics]
     return _render(["metric", *names], rows, markdown)
 

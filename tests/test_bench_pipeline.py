@@ -52,6 +52,7 @@ class GoldDouble:
                         for p in conv.probes}
         self.interrupt = interrupt
         self.calls = {"extract": 0, "update": 0, "answer": 0}
+        self.seeds: list[int | None] = []  # the sampling seed of each answer
 
     def adapter_for(self, operation):
         return None
@@ -87,8 +88,19 @@ class GoldDouble:
 
     def stream(self, messages, *, adapter=None, **params):
         self.calls["answer"] += 1
+        self.seeds.append(params.get("seed"))
         self._maybe_interrupt("answer")
-        return _Stream(self.answers[messages[-1]["content"]])
+        return _Stream(self.answer(messages[-1]["content"], params.get("seed")))
+
+    def answer(self, question: str, seed: int | None) -> str:
+        return self.answers[question]
+
+
+class OddSeedDouble(GoldDouble):
+    """Answers a probe wrongly when its sampling seed is odd: answer F1 then depends on the seeds."""
+
+    def answer(self, question: str, seed: int | None) -> str:
+        return "Bananas." if seed is not None and seed % 2 else self.answers[question]
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +211,70 @@ def test_prompts_variant_drops_only_the_memory_adapters_and_has_its_own_cache_ve
     assert code_version(plain) != code_version(with_ops)
     with pytest.raises(SystemExit, match="only NAME\\+prompts"):
         model_spec(Reg(), "fast+lora")
+
+
+def test_probe_samples_ask_again_with_fixed_seeds_and_report_their_mean(tmp_path: Path, conv, embed, capsys):
+    from pipeline_harness import probe_seed
+
+    keys = [f"c01/{p.id}" for p in conv.probes]
+    double = OddSeedDouble(conv)
+    data = run(tmp_path, double, embed, "--probe-samples", "2")
+    n = len(conv.probes)
+    assert double.calls["answer"] == 3 * n and double.calls["extract"] == 9
+    # the first pass samples as the product does (no seed); each extra sample fixes one per probe
+    assert double.seeds == [None] * n + [probe_seed(k, 1) for k in keys] + [probe_seed(k, 2) for k in keys]
+    assert len(set(double.seeds[n:])) == 2 * n
+    r = data["results"]["fast"]
+    assert data["complete"] == {"fast": True} and data["probe_samples"] == 2
+    assert r["answers"]["answer_f1"] == 1.0  # the first pass is unchanged
+    sampled = r["answers_sampled"]
+    answerable = [k for k, p in zip(keys, conv.probes) if p.answerable]
+    right = [[probe_seed(k, s) % 2 == 0 for k in answerable] for s in (1, 2)]
+    assert sampled["samples"] == 2 and sampled["n_answerable"] == len(answerable)
+    assert sampled["answer_f1_per_sample"] == [pytest.approx(sum(r_) / len(r_), abs=1e-4) for r_ in right]
+    assert sampled["answer_f1"] == pytest.approx(sum(map(sum, right)) / (2 * len(answerable)), abs=1e-4)
+    per = {p["key"]: p["f1"] for p in sampled["per_probe"] if p["answerable"]}
+    assert per == {k: pytest.approx((right[0][i] + right[1][i]) / 2, abs=1e-4) for i, k in enumerate(answerable)}
+    assert "seeded samples" in capsys.readouterr().out
+    again = run(tmp_path, None, embed, "--probe-samples", "2")  # all from the cache
+    assert again["results"]["fast"]["answers_sampled"] == sampled
+    more = GoldDouble(conv, interrupt=("extract", 0))
+    data = run(tmp_path, more, embed, "--probe-samples", "3")  # only the third sample runs
+    assert more.calls == {"extract": 0, "update": 0, "answer": n} and more.seeds == [probe_seed(k, 3) for k in keys]
+    assert data["results"]["fast"]["answers_sampled"]["samples"] == 3
+
+
+def test_baseline_gives_the_paired_answer_difference(tmp_path: Path, conv, embed, capsys):
+    first = tmp_path / "gold.json"
+    run(tmp_path / "a", GoldDouble(conv), embed, "--probe-samples", "2", "--out", str(first))
+    data = run(tmp_path / "b", OddSeedDouble(conv), embed, "--probe-samples", "2", "--baseline", str(first))
+    cmp = data["vs_baseline"]["results"]["fast"]
+    ours = data["results"]["fast"]["answers_sampled"]
+    assert cmp["answers"] == "answers_sampled" and cmp["n_probes"] == ours["n_answerable"]
+    assert cmp["baseline_answer_f1"] == 1.0 and cmp["answer_f1"] == pytest.approx(ours["answer_f1"], abs=1e-4)
+    assert cmp["difference"] == pytest.approx(ours["answer_f1"] - 1.0, abs=1e-4) and cmp["difference"] < 0
+    assert cmp["ci95"][0] <= cmp["difference"] <= cmp["ci95"][1] <= 0 and cmp["better"] == 0 and cmp["worse"] > 0
+    assert "paired over" in capsys.readouterr().out
+    same = run(tmp_path / "a", None, embed, "--probe-samples", "2", "--baseline", str(first))
+    assert same["vs_baseline"]["results"]["fast"]["difference"] == 0.0
+    assert same["vs_baseline"]["results"]["fast"]["ci95"] == [0.0, 0.0]
+    with pytest.raises(SystemExit):
+        run(tmp_path / "a", None, embed, "--baseline", str(tmp_path / "missing.json"))
+
+
+def test_compare_answers_uses_the_first_pass_without_samples_on_both_sides():
+    from pipeline_report import compare_answers
+
+    def result(f1s, sampled=None):
+        per = [{"key": f"c/p{i}", "answerable": f is not None, "abstained": False, "f1": f} for i, f in enumerate(f1s)]
+        out = {"answers": {"per_probe": per}, "answers_sampled": None}
+        if sampled is not None:
+            out["answers_sampled"] = {"per_probe": [dict(p, f1=f) for p, f in zip(per, sampled)]}
+        return out
+
+    a, b = result([1.0, 0.5, None], sampled=[0.0, 0.0, None]), result([0.5, 0.5, None])
+    cmp = compare_answers(a, b)
+    assert cmp["answers"] == "answers" and cmp["n_probes"] == 2 and cmp["difference"] == 0.25
+    both = compare_answers(a, result([0.5, 0.5, None], sampled=[0.5, 0.5, None]))
+    assert both["answers"] == "answers_sampled" and both["difference"] == -0.5
+    assert compare_answers(a, {"answers": None, "answers_sampled": None}) is None

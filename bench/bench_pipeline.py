@@ -90,10 +90,11 @@ class Progress:
         per_probe = sum(self.probe_s) / len(self.probe_s) if self.probe_s else (per_turn or 0) / 2
         eta = ((self.total_turns - self.turns) * (per_turn or 0) + (self.total_probes - self.probes) * per_probe)
         rate = f"{per_turn:.1f} s/turn" if per_turn else "-"
-        known = per_turn is not None or self.turns == self.total_turns  # only probes left: their pace is known
+        # no turn has run yet (all cached so far): the probes' pace alone, a lower bound while turns remain
+        bound = "" if per_turn is not None or self.turns == self.total_turns else ">="
         print(f"[{self.model} t{self.threads}] {key} {last:.1f}s | turns {self.turns}/{self.total_turns} "
               f"probes {self.probes}/{self.total_probes} | {rate} | elapsed "
-              f"{_clock(time.perf_counter() - self.start)} ETA {_clock(eta) if known else '?'}",
+              f"{_clock(time.perf_counter() - self.start)} ETA {bound}{_clock(eta)}",
               file=self.stream, flush=True)
 
 

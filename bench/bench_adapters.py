@@ -56,8 +56,11 @@ from memory_bench_common import machine  # noqa: E402
 
 CONFIGS = {"0.5b-prompts": ("fast", False), "0.5b-adapters": ("fast", True), "1.5b-prompts": ("quality", False)}
 OPS = ("extract", "update", "answer")
+#: The adapter each measured op runs with; group chats have their own extract adapter (the pipeline
+#: uses it for turns that name their speaker), or the one-user file where there is none.
 ADAPTER_OF = {"extract": "extract", "update": "update", "answer": "answer", "general": "answer", "named": "answer",
-              "groupchat": "extract"}
+              "groupchat": "extract-group"}
+MODULE_OF = {"groupchat": "extract", "general": "answer", "named": "answer"}  # localmem/ops/<module>.py
 ADAPTER_SUBDIR = "qwen2.5-coder-0.5b-instruct"
 CACHE = Path("~/.cache/localmem/bench/adapters").expanduser()
 RESULTS = ROOT / "bench" / "results"
@@ -72,7 +75,12 @@ GROUPCHAT_BATCHES = 2  # group-chat batches extracted per conversation
 
 
 def adapter_file(op: str) -> Path:
-    return adapter_dir / f"{op}.gguf"
+    """``<adapters dir>/<op>.gguf``; for ``extract-group``, ``extract.gguf`` where the directory has
+    no group file (a candidate's export directory holds the file under its training operation)."""
+    path = adapter_dir / f"{op}.gguf"
+    if op == "extract-group" and not path.is_file():
+        return adapter_dir / "extract.gguf"
+    return path
 
 
 def _sha(path: Path) -> str:
@@ -85,7 +93,7 @@ def version(config: str, op: str, card: str) -> str:
     h = hashlib.sha256(f"{config}/{op}/{card}".encode())
     if op in ("update", "answer"):
         h.update(f"generator {data_version}".encode())
-    h.update((ROOT / "localmem" / "ops" / f"{ADAPTER_OF[op]}.py").read_bytes())
+    h.update((ROOT / "localmem" / "ops" / f"{MODULE_OF.get(op, op)}.py").read_bytes())
     h.update((ROOT / "localmem" / "structured.py").read_bytes())
     if op == "general":
         h.update((ROOT / "adapters" / "synth" / "general.py").read_bytes())
@@ -108,7 +116,7 @@ def make_runtime(config: str, threads: int) -> Runtime:
     model, with_adapters = CONFIGS[config]
     spec = load_registry().get(model)
     adapters = [AdapterSpec(name=op, path=adapter_file(op), operation=op)
-                for op in OPS if with_adapters and adapter_file(op).is_file()]
+                for op in (*OPS, "extract-group") if with_adapters and adapter_file(op).is_file()]
     spec = spec.model_copy(update={"adapters": adapters})
     return Runtime(spec, n_threads=threads).load()
 
@@ -452,9 +460,10 @@ def record_metrics(result: dict[str, Any], split: str, card: str) -> None:
 
     path = ADAPTERS_DIR / ADAPTER_SUBDIR / "manifest.json"
     manifest = load_manifest(path)
-    for op in OPS:
-        if op in result and op in manifest["adapters"]:
-            manifest["adapters"][op][f"{split}_metrics"] = {
+    for op in (*OPS, "groupchat"):
+        entry = ADAPTER_OF[op]
+        if op in result and entry in manifest["adapters"]:
+            manifest["adapters"][entry][f"{split}_metrics"] = {
                 "conversations": result["conversations"], "data_card_sha256": card,
                 "scores": result[op]["scores"], "prompt_tokens_mean": result[op]["latency"]["prompt_tokens_mean"],
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}

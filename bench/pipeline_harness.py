@@ -71,7 +71,7 @@ def code_version(model_spec: Any = None) -> str:
     return h.hexdigest()[:12]
 
 
-MEMORY_OPS = ("extract", "update", "answer")
+MEMORY_OPS = ("extract", "extract-group", "update", "answer")
 
 
 def model_spec(registry: Any, name: str) -> Any:

@@ -30,16 +30,28 @@ NEIGHBOURS = 5
 
 
 class OperationSettings(BaseModel):
-    """Which adapter (if any) and prompt style each memory operation runs with."""
+    """Which adapter (if any) and prompt style each memory operation runs with.
+
+    Extraction has two: ``extract`` for one user talking to the assistant, ``extract-group`` for
+    turns that name their speaker (a conversation among several people, e.g. LoCoMo). Trained on
+    group chats, an extract adapter keeps more of what friends tell each other and loses some of
+    the one-user assistant's "now" facts (BENCHMARKS.md, fifteenth cycle), so each kind of input
+    gets its own; without an ``extract-group`` adapter, named turns use ``extract``."""
 
     extract_adapter: str | None = None
+    extract_group_adapter: str | None = None
     update_adapter: str | None = None
     answer_adapter: str | None = None
 
     @classmethod
     def for_runtime(cls, runtime: Runtime) -> OperationSettings:
-        return cls(extract_adapter=runtime.adapter_for("extract"), update_adapter=runtime.adapter_for("update"),
-                   answer_adapter=runtime.adapter_for("answer"))
+        return cls(extract_adapter=runtime.adapter_for("extract"),
+                   extract_group_adapter=runtime.adapter_for("extract-group"),
+                   update_adapter=runtime.adapter_for("update"), answer_adapter=runtime.adapter_for("answer"))
+
+    def extract_adapter_for(self, who: str | None) -> str | None:
+        """The extract adapter for the turns of speaker ``who`` (None: the unnamed user)."""
+        return self.extract_adapter if who is None else (self.extract_group_adapter or self.extract_adapter)
 
     def prompt(self, adapter: str | None) -> str:
         return "short" if adapter else "full"
@@ -77,8 +89,8 @@ class Pipeline:
         """Extract memories from ``logged`` (already stored, pending) and apply the decisions.
 
         Turns that name their speaker (a conversation among several people) are extracted once per
-        speaker, from that speaker's side, and "User" in what comes out becomes their name
-        (``localmem.speakers``)."""
+        speaker, from that speaker's side, with the group extract adapter where there is one, and
+        "User" in what comes out becomes their name (``localmem.speakers``)."""
         user_turns = [m for m in logged if m.role == "user"]
         if not user_turns:
             self.store.mark_extracted([m.id for m in logged])
@@ -97,10 +109,9 @@ class Pipeline:
         found: list[tuple[extract_op.ExtractedMemory, Source]] = []
         for who in speakers(user_turns):
             new, seen = extract_input(logged, who, context)
-            result = extract_op.extract(
-                self.runtime, new, today=at.date(), context=seen,
-                adapter=s.extract_adapter, prompt=s.prompt(s.extract_adapter),
-            )
+            adapter = s.extract_adapter_for(who)
+            result = extract_op.extract(self.runtime, new, today=at.date(), context=seen,
+                                        adapter=adapter, prompt=s.prompt(adapter))
             _add_usage(usage, result.attempts)
             if not result.ok or result.value is None:  # nothing applied: the whole batch waits for reprocess
                 self.store.park_failure(scope, [m.id for m in logged], operation="extract",

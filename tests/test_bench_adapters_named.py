@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -60,3 +61,30 @@ def test_groupchat_extracts_the_speakers_side_and_scores_it_against_their_gold()
 
     said_back = sum(echo_of(f) in r["said"] for r in records for f in r["friend"])
     assert mixed["about_friend_echoed"] == said_back and 0 < said_back <= n_friend
+
+
+def test_group_chats_run_with_the_group_extract_adapter_or_the_one_user_file(tmp_path: Path, monkeypatch):
+    """``--ops groupchat`` measures the adapter the pipeline uses for named turns: ``extract-group``,
+    or ``extract.gguf`` where a directory has no group file (a candidate's export directory); its
+    scores go to the manifest's ``extract-group`` entry."""
+    assert bench_adapters.ADAPTER_OF["groupchat"] == "extract-group"
+    monkeypatch.setattr(bench_adapters, "adapter_dir", tmp_path)
+    (tmp_path / "extract.gguf").write_bytes(b"one-user")
+    assert bench_adapters.adapter_file("extract-group") == tmp_path / "extract.gguf"
+    (tmp_path / "extract-group.gguf").write_bytes(b"group")
+    assert bench_adapters.adapter_file("extract-group") == tmp_path / "extract-group.gguf"
+    assert bench_adapters.adapter_file("update") == tmp_path / "update.gguf"
+    card = "c" * 64
+    assert bench_adapters.version("0.5b-adapters", "groupchat", card) != \
+        bench_adapters.version("0.5b-adapters", "extract", card)
+    manifest = tmp_path / bench_adapters.ADAPTER_SUBDIR / "manifest.json"
+    manifest.parent.mkdir()
+    entries = {"extract": {"operation": "extract"}, "extract-group": {"operation": "extract-group"}}
+    manifest.write_text(json.dumps({"base_model": {"name": "b", "sha256": "0" * 64}, "adapters": entries}))
+    monkeypatch.setattr(bench_adapters, "ADAPTERS_DIR", tmp_path)
+    result = {"conversations": 2, **{op: {"scores": {"f1": f1}, "latency": {"prompt_tokens_mean": 9}}
+                                     for op, f1 in (("extract", 0.9), ("groupchat", 0.8))}}
+    bench_adapters.record_metrics(result, "dev", card)
+    written = json.loads(manifest.read_text())["adapters"]
+    assert written["extract"]["dev_metrics"]["scores"] == {"f1": 0.9}
+    assert written["extract-group"]["dev_metrics"]["scores"] == {"f1": 0.8}

@@ -13,7 +13,7 @@ import pytest
 
 from localmem.llm import CallStats, ChatResult
 from localmem.memory import Memory
-from localmem.pipeline import Pipeline
+from localmem.pipeline import OperationSettings, Pipeline
 from localmem.store.scope import Scope
 from localmem.types import EventType, Status
 
@@ -350,6 +350,37 @@ def test_named_speakers_are_extracted_one_side_at_a_time(tmp_path: Path):
         assert events[0].memory.source.message_ids == [said["Caroline"]]
         assert events[1].memory.source.message_ids == [said["Melanie"]]
         assert not mem.store.pending_messages(user_id="conv")
+
+
+class GroupAdapterRuntime(AdapterRuntime):
+    """Adapters for every operation, ``extract-group`` included unless ``group`` is False."""
+
+    def __init__(self, extract: list[str], group: bool = True):
+        super().__init__(extract)
+        self.group = group
+
+    def adapter_for(self, operation):
+        return None if operation == "update" or (operation == "extract-group" and not self.group) else operation
+
+
+def test_named_turns_take_the_group_extract_adapter_and_the_user_s_the_one_user_adapter(tmp_path: Path):
+    """Each kind of input its own extract adapter: the unnamed user's turns ``extract``, turns that
+    name their speaker ``extract-group``; without a group adapter, named turns use ``extract``."""
+    compact = '[["User moved from Sweden","fact","location"]]'
+    rt = GroupAdapterRuntime([compact, compact, "[]"])  # Melanie's "Welcome!" holds nothing
+    with Memory(tmp_path / "group.db", llm=rt) as mem:
+        mem.add([{"role": "user", "content": "I moved here from Sweden."}], user_id="me")
+        mem.add([{"role": "user", "name": "Caroline", "content": "I moved here from Sweden."},
+                 {"role": "user", "name": "Melanie", "content": "Welcome!"}], user_id="conv")
+    assert rt.adapters_used == ["extract", "extract-group", "extract-group"]
+    assert all(msgs[0]["content"] == "Extract memories." for _, msgs in rt.calls)  # the short prompt
+    plain = GroupAdapterRuntime([compact], group=False)
+    with Memory(tmp_path / "plain.db", llm=plain) as mem:
+        mem.add([{"role": "user", "name": "Caroline", "content": "I moved here from Sweden."}], user_id="conv")
+    assert plain.adapters_used == ["extract"]
+    settings = OperationSettings(extract_adapter="extract", extract_group_adapter="group")
+    assert (settings.extract_adapter_for(None), settings.extract_adapter_for("Caroline")) == ("extract", "group")
+    assert OperationSettings().extract_adapter_for("Caroline") is None  # no adapters: the full prompt
 
 
 def test_a_failed_speaker_parks_the_whole_batch(tmp_path: Path):

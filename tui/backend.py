@@ -24,7 +24,7 @@ from localmem.sessions import ChatSession, ChatSessions, title_from
 from localmem.store.errors import UnknownUserError
 from localmem.types import HistoryEntry, MemoryItem, Message
 
-MEMORY_OPS = ("extract", "update", "answer")
+MEMORY_OPS = ("extract", "extract-group", "update", "answer")
 IN_PROCESS, VIA_DAEMON = "in-process", "via daemon"
 
 

@@ -22,7 +22,7 @@ from localmem.registry import load_registry
 
 BASE_DIR = ADAPTERS_DIR / "qwen2.5-coder-0.5b-instruct"
 MANIFEST = json.loads((BASE_DIR / "manifest.json").read_text())
-MEMORY_OPS = ("extract", "update", "answer")
+MEMORY_OPS = ("extract", "extract-group", "update", "answer")
 SHIPPED = {name: e for name, e in MANIFEST["adapters"].items() if e["operation"] in MEMORY_OPS}
 
 
@@ -35,7 +35,7 @@ def fast_with(operation: str):
     return fast.model_copy(update={"adapters": [adapter.model_copy(update={"name": operation})]})
 
 
-@pytest.mark.parametrize("operation", ["extract", "update", "answer"])
+@pytest.mark.parametrize("operation", MEMORY_OPS)
 def test_the_memory_adapters_ship(operation: str):
     assert operation in SHIPPED, f"adapters/qwen2.5-coder-0.5b-instruct/{operation}.gguf is not in the manifest"
 
@@ -51,7 +51,17 @@ def test_adapter_file_matches_manifest_and_is_small(name: str):
     training = entry["training"]
     for key in ("data_sha256", "rank", "lora_alpha", "learning_rate", "batch_size", "steps", "losses", "data"):
         assert key in training, f"manifest entry {name} lacks training.{key}"
-    assert training["data"]["train_file"] == f"train/{entry['operation']}.jsonl"
+    assert training["data"]["train_file"] == f"train/{training['operation']}.jsonl"
+
+
+def test_the_group_extract_adapter_is_an_extract_adapter_trained_further_on_group_chats():
+    """``extract-group`` (the pipeline's adapter for turns that name their speaker) was trained as
+    an extract adapter, continued from the one-user file's lineage with group-chat batches."""
+    entry = SHIPPED["extract-group"]
+    training = entry["training"]
+    assert training["operation"] == "extract" and entry["operation"] == "extract-group"
+    assert any(name.startswith("extract-groupchat") for name in training["data"]["extra_files"])
+    assert entry["sha256"] != SHIPPED["extract"]["sha256"]
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -93,6 +103,26 @@ def test_extract_adapter_extracts_with_the_short_prompt():
         small_talk = extract_op.extract(rt, [{"role": "user", "content": "haha ok thanks, that's helpful"}],
                                         today=date(2024, 5, 8), adapter="extract", prompt="short")
         assert small_talk.ok and small_talk.value.memories == []
+
+
+@pytest.mark.llm
+def test_group_extract_adapter_keeps_the_details_a_friend_tells():
+    """What the group adapter is for: a happening told to a friend keeps its specifics (the one-user
+    file, run 11, wrote "User went to the pottery workshop on 2024-05-07" | "User's hobby is pottery",
+    without the bowl or the fish)."""
+    from localmem.llm import Runtime
+    from localmem.ops import extract as extract_op
+
+    spec = fast_with("extract-group")
+    with Runtime(spec, n_threads=2).load() as rt:
+        res = extract_op.extract(rt, [{"role": "user", "content": "Yesterday I took my kids to the pottery workshop "
+                                       "downtown, we each made a bowl and mine has little blue fish painted on it."}],
+                                 today=date(2024, 5, 8), context=[{"role": "assistant", "content": "How was your week?"}],
+                                 adapter="extract-group", prompt="short")
+        assert res.ok, res.error
+        texts = " | ".join(m.text for m in res.value.memories)
+        assert "pottery" in texts and "bowl" in texts and "fish" in texts, texts
+        assert all(m.text.startswith("User") for m in res.value.memories), texts
 
 
 @pytest.mark.llm

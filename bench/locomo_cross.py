@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
                     prediction = asked.choice(ans.text)
                     score = locomo_metric.score(q.category, prediction, q.answer)
                     by_cat[q.category].append(score)
-                    records.append({"key": q.key, "category": q.category, "question": q.question, "gold": q.answer,
+                    records.append({"key": q.key, "category": q.category,  # no question / gold: LoCoMo's text
                                     "prediction": prediction, "score": score})
     rt.close()
     f1 = {locomo.CATEGORIES[c]: round(100 * statistics.mean(v), 1) for c, v in sorted(by_cat.items())}

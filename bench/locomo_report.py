@@ -41,6 +41,17 @@ def _mean(xs) -> float | None:
     return statistics.fmean(xs) if xs else None
 
 
+#: Fields of an answer record that copy LoCoMo's own text (the question, its gold answer, the
+#: prompt that quotes the question, the adversarial options): used while scoring, never written to
+#: a results file, because the benchmark's data is read from ../shared and never copied into the repo.
+DATASET_FIELDS = ("message", "options", "question", "gold")
+
+
+def without_dataset_text(record: dict[str, Any]) -> dict[str, Any]:
+    """An answer record as a results file keeps it: key, category, our reply and its scores."""
+    return {k: v for k, v in record.items() if k not in DATASET_FIELDS}
+
+
 def score_job_records(questions: dict[str, Any], records: list[dict], recall_k: int) -> list[dict]:
     """Per-question scores for answer records (``questions``: key -> Question)."""
     out = []
@@ -180,7 +191,8 @@ def report(jobs, convs, args, meta: dict[str, Any], earlier: dict[str, dict[str,
         "categories": CATEGORIES, "anchors": {k: {CATEGORIES[c]: v for c, v in a.items()} for k, a in ANCHORS.items()},
         "results": {k: {kk: vv for kk, vv in r.items() if kk not in ("answers", "ingest")} for k, r in rows.items()},
         "rows_from": {k: r["from"] for k, r in rows.items() if "from" in r},
-        "records": {k: {"answers": r["answers"], "ingest": r["ingest"]} for k, r in rows.items()},
+        "records": {k: {"answers": [without_dataset_text(a) for a in r["answers"]], "ingest": r["ingest"]}
+                    for k, r in rows.items()},
         "paired": comparisons(rows, args.baseline),
     }
     out = Path(args.out)

@@ -90,6 +90,9 @@ def test_sample_run_is_complete_resumes_and_is_cached(tmp_path: Path):
 
     out = tmp_path / "results" / "locomo.json"
     assert json.loads(out.read_text())["results"].keys() == rows.keys()
+    written = [a for r in json.loads(out.read_text())["records"].values() for a in r["answers"]]
+    assert written and all("score" in a and "prediction" in a for a in written)
+    assert not [a for a in written if set(a) & {"question", "gold", "message", "options"}]  # no LoCoMo text
     md = out.with_suffix(".md").read_text()
     assert "| model / system | multi-hop | temporal | open-domain | single-hop | adversarial |" in md
     assert f"| {MODEL}/extraction |" in md
@@ -151,6 +154,7 @@ def test_a_cached_store_answered_by_another_setup(tmp_path: Path):
                              str(tmp_path / "cache"), "--out", str(tmp_path / "cross.json")])
     assert out["sample"]["questions"] == 5 and set(out["f1_x100"]) == set(CATEGORIES.values())
     assert all(0 <= r["score"] <= 1 for r in out["records"])
+    assert not [r for r in out["records"] if {"question", "gold"} & set(r)]  # LoCoMo's text stays in ../shared
     assert hashlib.sha256((store / "conv-26.db").read_bytes()).hexdigest() == before
     with pytest.raises(SystemExit, match="no store directory"):
         locomo_cross.main(["--store", "nope", "--out", str(tmp_path / "x.json"), "--cache-dir", str(tmp_path / "cache")])

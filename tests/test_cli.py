@@ -42,7 +42,7 @@ def test_models_list_json_names_the_defaults():
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert {"fast", "quality", "tiny", "minilm"} <= set(rows)
     assert "default" in rows["fast"]["tags"]
-    assert rows["fast"]["adapters"] == ["extract", "update", "answer", "test-tiny"]  # the memory adapters by default
+    assert rows["fast"]["adapters"] == ["extract", "extract-group", "update", "answer", "test-tiny"]  # by default
 
 
 def test_models_path_and_unknown_model(localmem_home):

@@ -36,6 +36,7 @@ from localmem.assistant import Assistant
 from localmem.eval.devset import Conversation
 from localmem.memory import Memory
 from localmem.ops import extract as extract_op
+from localmem.pipeline import MEMORY_OPERATIONS
 from localmem.types import EventType, Status
 
 #: Bump when the way the harness feeds turns or records results changes (invalidates the cache).
@@ -71,9 +72,6 @@ def code_version(model_spec: Any = None) -> str:
     return h.hexdigest()[:12]
 
 
-MEMORY_OPS = ("extract", "extract-group", "update", "answer")
-
-
 def model_spec(registry: Any, name: str) -> Any:
     """A registry model; ``NAME+prompts`` is that model without its memory adapters (the operations'
     full prompts), so the same run compares the 0.5B with and without adapters."""
@@ -82,7 +80,7 @@ def model_spec(registry: Any, name: str) -> Any:
     if plus and variant != "prompts":
         raise SystemExit(f"unknown model variant {name!r}: only NAME+prompts (no memory adapters) exists")
     if variant == "prompts":
-        spec = spec.model_copy(update={"adapters": [a for a in spec.adapters if a.operation not in MEMORY_OPS]})
+        spec = spec.model_copy(update={"adapters": [a for a in spec.adapters if a.operation not in MEMORY_OPERATIONS]})
     return spec
 
 

@@ -29,6 +29,10 @@ CONTEXT_WINDOW = timedelta(hours=1)
 NEIGHBOURS = 5
 
 
+#: The operations a model's memory adapters serve (models.toml ``operation``), in the order shown.
+MEMORY_OPERATIONS = ("extract", "extract-group", "update", "answer")
+
+
 class OperationSettings(BaseModel):
     """Which adapter (if any) and prompt style each memory operation runs with.
 

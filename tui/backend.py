@@ -19,12 +19,11 @@ from pydantic import BaseModel
 
 from localmem.assistant import Assistant, MemoryMode, ReplyStream
 from localmem.memory import Memory
-from localmem.pipeline import OperationSettings
+from localmem.pipeline import MEMORY_OPERATIONS, OperationSettings
 from localmem.sessions import ChatSession, ChatSessions, title_from
 from localmem.store.errors import UnknownUserError
 from localmem.types import HistoryEntry, MemoryItem, Message
 
-MEMORY_OPS = ("extract", "extract-group", "update", "answer")
 IN_PROCESS, VIA_DAEMON = "in-process", "via daemon"
 
 
@@ -210,12 +209,12 @@ class Backend:
 
     def adapter_state(self) -> str:
         if self.via_daemon:
-            ops = [op for op in MEMORY_OPS if op in self._daemon.get("adapters", [])]
+            ops = [op for op in MEMORY_OPERATIONS if op in self._daemon.get("adapters", [])]
             return "on: " + ", ".join(ops) if ops else "none"
         if self.assistant is None:
             return "none"
         rt = self.assistant.runtime
-        names = [op for op in MEMORY_OPS if rt.adapter_for(op)]
+        names = [op for op in MEMORY_OPERATIONS if rt.adapter_for(op)]
         if not names:
             return "none"
         return "on: " + ", ".join(names) if self.adapters_enabled else "off"

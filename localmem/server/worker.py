@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from localmem.assistant import Assistant
-from localmem.pipeline import Pipeline
+from localmem.pipeline import MEMORY_OPERATIONS, Pipeline
 from localmem.server import jobs
 from localmem.server.config import ServerConfig
 from localmem.server.metrics import Metrics
@@ -74,7 +74,7 @@ class ModelHolder:
                 except Exception:  # noqa: BLE001 - a broken registry is reported when the model loads
                     name = None
             return {"model": name, "adapters": [], "n_ctx": None}
-        ops = [op for op in ("extract", "extract-group", "update", "answer") if rt.adapter_for(op)]
+        ops = [op for op in MEMORY_OPERATIONS if rt.adapter_for(op)]
         n_ctx = getattr(getattr(rt, "load_settings", None), "n_ctx", None)
         return {"model": getattr(rt, "name", None), "adapters": ops, "n_ctx": n_ctx}
 

@@ -124,16 +124,27 @@ SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"move": is_move, "move
 ANSWER_SELECTORS: dict[str, Callable[[dict[str, Any]], bool]] = {"near": is_near_miss, "pair": is_pair}
 
 
-def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str], operation: str = "extract",
-           limit: int | None = None, update_rows: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """The rows any of the named selectors picks, each once, in their original order (a seeded
-    sample of ``limit`` of them, still in order, when there are more). ``change`` needs the same
+def selectors_for(operation: str, kinds: Sequence[str], update_rows: Sequence[dict[str, Any]] | None = None
+                  ) -> dict[str, Callable[[dict[str, Any]], bool]]:
+    """The selectors of ``operation``; with ``change`` among ``kinds`` (extract), built from the
     split's ``update_rows``."""
-    selectors = ANSWER_SELECTORS if operation == "answer" else dict(SELECTORS)
-    if "change" in kinds and operation == "extract":
+    if operation == "answer":
+        return ANSWER_SELECTORS
+    selectors = dict(SELECTORS)
+    if "change" in kinds:
         if update_rows is None:
             raise ValueError("focus 'change' needs the split's update examples (update_rows)")
         selectors["change"] = change_selector(update_rows)
+    return selectors
+
+
+def select(rows: Sequence[dict[str, Any]], kinds: Sequence[str], operation: str = "extract",
+           limit: int | None = None, update_rows: Sequence[dict[str, Any]] | None = None,
+           selectors: dict[str, Callable[[dict[str, Any]], bool]] | None = None) -> list[dict[str, Any]]:
+    """The rows any of the named selectors picks, each once, in their original order (a seeded
+    sample of ``limit`` of them, still in order, when there are more). ``change`` needs the same
+    split's ``update_rows`` (or ``selectors`` from ``selectors_for``)."""
+    selectors = selectors if selectors is not None else selectors_for(operation, kinds, update_rows)
     unknown = [k for k in kinds if k not in selectors]
     if unknown:
         raise ValueError(f"unknown focus {unknown} for {operation}; expected some of {sorted(selectors)}")
@@ -163,13 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     updates = read_jsonl(args.data_dir / "train" / "update.jsonl") if "change" in kinds else None
+    selectors = selectors_for(args.operation, kinds, updates)
     rows = select(read_jsonl(args.data_dir / "train" / f"{args.operation}.jsonl"), kinds, args.operation, args.max,
-                  update_rows=updates)
+                  selectors=selectors)
     out = args.out or args.data_dir / "focus" / f"{args.operation}.jsonl"
     _write_jsonl(out, rows)
-    selectors = ANSWER_SELECTORS if args.operation == "answer" else dict(SELECTORS)
-    if updates is not None and args.operation == "extract":
-        selectors["change"] = change_selector(updates)
     counts = {k: sum(1 for r in rows if selectors[k](r)) for k in kinds}
     print(f"{len(rows)} examples {counts} -> {out}")
     return 0

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from memory_bench_common import machine, paired
+from memory_bench_common import machine, paired, rounded as _r
 from pipeline_report import _render, percentile
 
 from localmem.eval.locomo import CATEGORIES
@@ -30,10 +30,6 @@ ANCHORS = {
     # adversarial: the numbers are re-keyed here by category number.
     "A-MEM, Qwen2.5-1.5B (paper)": {1: 23.6, 2: 18.2, 3: 24.3, 4: 16.5, 5: 46.0},
 }
-
-
-def _r(x: float | None, n: int = 4) -> float | None:
-    return None if x is None else round(x, n)
 
 
 def _mean(xs) -> float | None:

@@ -93,8 +93,9 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _round4(x: float | None) -> float | None:
-    return None if x is None else round(x, 4)
+def rounded(x: float | None, n: int = 4) -> float | None:
+    """``x`` to ``n`` decimals for a results file; None stays None."""
+    return None if x is None else round(x, n)
 
 
 def paired(a: list[float], b: list[float], *, resamples: int = 4000, seed: int = 0) -> dict[str, Any]:
@@ -107,6 +108,6 @@ def paired(a: list[float], b: list[float], *, resamples: int = 4000, seed: int =
     rng, n = random.Random(seed), len(a)
     d = [x - y for x, y in zip(a, b)]
     means = sorted(statistics.fmean(d[rng.randrange(n)] for _ in range(n)) for _ in range(resamples))
-    return {"n": n, "diff": _round4(statistics.fmean(d)), "low": _round4(means[int(0.025 * resamples)]),
-            "high": _round4(means[int(0.975 * resamples) - 1]), "won": sum(x > 1e-9 for x in d),
+    return {"n": n, "diff": rounded(statistics.fmean(d)), "low": rounded(means[int(0.025 * resamples)]),
+            "high": rounded(means[int(0.975 * resamples) - 1]), "won": sum(x > 1e-9 for x in d),
             "lost": sum(x < -1e-9 for x in d)}

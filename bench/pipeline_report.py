@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from memory_bench_common import paired
+from memory_bench_common import paired, rounded as _round
 
 from localmem.eval import score
 from localmem.eval.align import PipelineEvent, decisions_from_events
@@ -45,10 +45,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def _mean(values: Sequence[float]) -> float | None:
     xs = [v for v in values if v is not None]
     return statistics.fmean(xs) if xs else None
-
-
-def _round(x: float | None, n: int = 4) -> float | None:
-    return None if x is None else round(x, n)
 
 
 def score_model(devset: DevSet, ingests: Mapping[str, dict], probes: Mapping[str, dict], embed,

@@ -45,9 +45,11 @@ def _sources(*names: str) -> str:
 
 def ingest_version(model_spec: Any, infer: bool, turns_per_add: int | None, data_digest: str,
                    sessions: tuple[int, ...]) -> str:
-    """What a store built from the conversation depends on: the pipeline's code for infer=True, and
-    which sessions went in (a store of 4 sessions is not the store of 2)."""
-    base = code_version(model_spec) if infer else _sources("memory.py", "store/memories.py", "store/messages.py")
+    """What a store built from the conversation depends on: the pipeline's code and the adapters it
+    runs for infer=True (not the answer adapter), and which sessions went in (a store of 4 sessions
+    is not the store of 2)."""
+    base = (code_version(model_spec, store_only=True) if infer
+            else _sources("memory.py", "store/memories.py", "store/messages.py"))
     return _hash("ingest", HARNESS_VERSION, base, infer, turns_per_add if infer else None, data_digest,
                  _sources("eval/locomo.py"), list(sessions))
 

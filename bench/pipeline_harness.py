@@ -58,15 +58,27 @@ def _source_hash(names: tuple[str, ...]) -> str:
     return h.hexdigest()[:12]
 
 
-def code_version(model_spec: Any = None) -> str:
-    """The cache version: the pipeline's source, the harness version and the model's settings."""
-    h = hashlib.sha256(f"harness-{HARNESS_VERSION}-{_source_hash(VERSIONED_SOURCES)}".encode())
+#: What building a store runs: the answer operation and the assistant only read the store.
+STORE_BUILD_SOURCES = tuple(s for s in VERSIONED_SOURCES if s not in ("ops/answer.py", "assistant.py"))
+STORE_BUILD_OPERATIONS = tuple(op for op in MEMORY_OPERATIONS if op != "answer")
+
+
+def code_version(model_spec: Any = None, *, store_only: bool = False) -> str:
+    """The cache version: the pipeline's source, the harness version and the model's settings.
+
+    ``store_only``: the version of a store built by ``Memory.add``, which depends on neither the
+    answer code nor the answer adapter, so that an answer-adapter candidate re-asks the questions on
+    the stores already built instead of rebuilding them (hours on a CPU for LoCoMo)."""
+    sources = STORE_BUILD_SOURCES if store_only else VERSIONED_SOURCES
+    h = hashlib.sha256(f"harness-{HARNESS_VERSION}-{_source_hash(sources)}".encode())
     if model_spec is not None:
-        spec = model_spec.model_dump(mode="json", include={"sha256", "load", "sampling", "adapters"})
+        adapters = [a for a in model_spec.adapters if not store_only or a.operation in STORE_BUILD_OPERATIONS]
+        spec = model_spec.model_dump(mode="json", include={"sha256", "load", "sampling"})
+        spec["adapters"] = [a.model_dump(mode="json") for a in adapters]
         h.update(json.dumps(spec, sort_keys=True, default=str).encode())
         from localmem.llm import adapters_dir
 
-        for adapter in model_spec.adapters:  # a retrained adapter keeps its path: hash the file
+        for adapter in adapters:  # a retrained adapter keeps its path: hash the file
             path = adapters_dir() / adapter.path
             h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"missing")
     return h.hexdigest()[:12]

@@ -213,6 +213,27 @@ def test_prompts_variant_drops_only_the_memory_adapters_and_has_its_own_cache_ve
         model_spec(Reg(), "fast+lora")
 
 
+def test_a_store_version_ignores_the_answer_adapter_and_code():
+    """An answer-adapter candidate reads the stores the shipped adapters built: the store version
+    moves with the extract/update adapters, not with the answer adapter."""
+    from pipeline_harness import code_version
+
+    from localmem.config import AdapterSpec, load_registry
+
+    fast = load_registry().get("fast")
+
+    def with_adapter(operation: str, file: str):
+        others = [a for a in fast.adapters if a.operation != operation]
+        return fast.model_copy(update={"adapters": [*others, AdapterSpec(
+            name=operation, path=Path(f"qwen2.5-coder-0.5b-instruct/{file}"), operation=operation)]})
+
+    other_answer = with_adapter("answer", "test-tiny.gguf")
+    other_extract = with_adapter("extract", "test-tiny.gguf")
+    assert code_version(other_answer, store_only=True) == code_version(fast, store_only=True)
+    assert code_version(other_answer) != code_version(fast)  # the answers themselves do change
+    assert code_version(other_extract, store_only=True) != code_version(fast, store_only=True)
+
+
 def test_probe_samples_ask_again_with_fixed_seeds_and_report_their_mean(tmp_path: Path, conv, embed, capsys):
     from pipeline_harness import probe_seed
 

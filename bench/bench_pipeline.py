@@ -7,8 +7,9 @@ with ``localmem.eval`` (extraction P/R/F1, kind/category/date accuracy, small-ta
 update-decision confusion, contradiction resolution, duplicate avoidance, answer F1, abstention).
 
 A full run takes hours on a small CPU, so every finished conversation is cached (per model, thread
-count and code version: see ``pipeline_harness.code_version``) under
-``~/.cache/localmem/bench/pipeline/``; re-running resumes where it stopped. The results file is
+count and code version: see ``pipeline_harness.versions_of``) under
+``~/.cache/localmem/bench/pipeline/``; re-running resumes where it stopped. A store's version leaves
+out the answer adapter and code, so an answer-adapter candidate is asked on the stores built before. The results file is
 rewritten after every conversation, so a partial run always has its numbers on disk.
 
 Answers are sampled (temperature 0.7), so one pass's answer F1 moves between runs by more than
@@ -42,11 +43,12 @@ from memory_bench_common import machine  # noqa: E402
 from pipeline_harness import (  # noqa: E402
     DEFAULT_CACHE_DIR,
     Cache,
-    code_version,
+    Versions,
     lookup,
     model_spec,
     probes_part,
     run_conversation,
+    versions_of,
 )
 from pipeline_report import compare_answers, confusion_table, score_model, side_by_side  # noqa: E402
 
@@ -119,26 +121,27 @@ def git_state() -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
-def collect(cache: Cache, convs: list[Conversation], *, model: str, threads: int, version: str,
+def collect(cache: Cache, convs: list[Conversation], *, model: str, threads: int, version: Versions,
             probes: bool, samples: int = 0) -> tuple[dict[str, dict], dict[str, dict], dict[str, list[dict]]]:
     """The cached results of ``model`` for the selected conversations (what is finished so far):
     ingests, first answers, and the conversations with all ``samples`` extra answer samples."""
     ingests, asked, sampled = {}, {}, {}
+    key = {"model": model, "threads": threads}
     for c in convs:
-        done = lookup(cache, c, "ingest", model=model, threads=threads, version=version)
+        done = lookup(cache, c, "ingest", **key, version=version.store)
         if done is not None:
             ingests[c.id] = done
-            answered = lookup(cache, c, "probes", model=model, threads=threads, version=version) if probes else None
+            answered = lookup(cache, c, "probes", **key, version=version.answers) if probes else None
             if answered is not None:
                 asked[c.id] = answered
-            extra = [lookup(cache, c, probes_part(k), model=model, threads=threads, version=version)
+            extra = [lookup(cache, c, probes_part(k), **key, version=version.answers)
                      for k in range(1, samples + 1)] if probes else []
             if extra and all(e is not None for e in extra):
                 sampled[c.id] = extra
     return ingests, asked, sampled
 
 
-def report(devset: DevSet, cache: Cache, convs: list[Conversation], models: list[str], versions: dict[str, str],
+def report(devset: DevSet, cache: Cache, convs: list[Conversation], models: list[str], versions: dict[str, Versions],
            args: argparse.Namespace, out: Path, embed) -> dict[str, Any]:
     """Score what the cache holds for each model; write the JSON (and the plot); return the results."""
     found = {m: collect(cache, convs, model=m, threads=args.threads, version=versions[m], probes=args.probes,
@@ -159,7 +162,8 @@ def report(devset: DevSet, cache: Cache, convs: list[Conversation], models: list
     data = {
         "benchmark": NAME, "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-        "threads": args.threads, "models": models, "code_versions": versions, "git": git_state(),
+        "threads": args.threads, "models": models, "git": git_state(),
+        "code_versions": {m: v._asdict() for m, v in versions.items()},
         "devset": {"conversations": len(devset.conversations), "selected": [c.id for c in convs]},
         "complete": {m: len(found[m][0]) == len(convs) and (not args.probes or (
                          len(found[m][1]) == len(convs) and (not args.probe_samples or len(found[m][2]) == len(convs))))
@@ -260,7 +264,7 @@ def main(argv: list[str] | None = None, *, runtime_factory=None, embed=None) -> 
     devset = load_devset()
     convs = select(devset, args.ids, args.conversations)
     cache = Cache(args.cache_dir)
-    versions = {m: code_version(model_spec(registry, m)) for m in models}
+    versions = {m: versions_of(model_spec(registry, m)) for m in models}
     try:
         if not args.report_only:
             for model in models:
@@ -278,7 +282,7 @@ def main(argv: list[str] | None = None, *, runtime_factory=None, embed=None) -> 
     return data
 
 
-def run_model(model: str, convs: list[Conversation], cache: Cache, version: str, args: argparse.Namespace,
+def run_model(model: str, convs: list[Conversation], cache: Cache, version: Versions, args: argparse.Namespace,
               runtime_factory, on_conversation) -> None:
     """Run (or resume) one model over the conversations; rewrite the results after each one."""
     turns = sum(1 for c in convs for _ in c.user_turns())
@@ -289,21 +293,23 @@ def run_model(model: str, convs: list[Conversation], cache: Cache, version: str,
 
     def get_runtime():
         if not loaded:
-            print(f"[{model} t{args.threads}] loading model (code version {version})", file=sys.stderr, flush=True)
+            print(f"[{model} t{args.threads}] loading model (code versions: store {version.store}, answers "
+                  f"{version.answers})", file=sys.stderr, flush=True)
             loaded.append(runtime_factory(model, args.threads))
         return loaded[0]
 
     try:
         for conv in convs:
-            done = lookup(cache, conv, "ingest", model=model, threads=args.threads, version=version)
-            asked = lookup(cache, conv, "probes", model=model, threads=args.threads, version=version)
-            sampled = sum(lookup(cache, conv, probes_part(k), model=model, threads=args.threads, version=version)
-                          is not None for k in range(1, args.probe_samples + 1))
+            key = {"model": model, "threads": args.threads}
+            done = lookup(cache, conv, "ingest", **key, version=version.store)
+            asked = lookup(cache, conv, "probes", **key, version=version.answers)
+            sampled = sum(lookup(cache, conv, probes_part(k), **key, version=version.answers) is not None
+                          for k in range(1, args.probe_samples + 1))
             answered = (asked is not None) + sampled if args.probes else 0
             if done is not None and (answered == passes or not args.probes):
                 progress.skip(len(done["turns"]), len(conv.probes) * answered)
                 continue
-            if done is not None and cache.store_path(model, args.threads, version, conv.id).exists():
+            if done is not None and cache.store_path(model, args.threads, version.store, conv.id).exists():
                 progress.skip(len(done["turns"]), len(conv.probes) * answered)
             run_conversation(conv, get_runtime, cache, model=model, threads=args.threads, version=version,
                              probes=args.probes, progress=progress, samples=args.probe_samples)

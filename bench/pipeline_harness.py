@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import localmem
 from localmem.assistant import Assistant
@@ -82,6 +82,19 @@ def code_version(model_spec: Any = None, *, store_only: bool = False) -> str:
             path = adapters_dir() / adapter.path
             h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"missing")
     return h.hexdigest()[:12]
+
+
+class Versions(NamedTuple):
+    """The cache keys of one model: ``store`` for the ingest and the SQLite store it builds,
+    ``answers`` for the answers asked on that store. An answer-adapter candidate has the store
+    version of the adapters that built the store, so it is asked on that store, not re-ingested."""
+
+    store: str
+    answers: str
+
+
+def versions_of(model_spec: Any) -> Versions:
+    return Versions(code_version(model_spec, store_only=True), code_version(model_spec))
 
 
 def model_spec(registry: Any, name: str) -> Any:
@@ -301,27 +314,29 @@ def lookup(cache: Cache, conv: Conversation, part: str, *, model: str, threads: 
 
 
 def run_conversation(conv: Conversation, get_runtime: Callable[[], Any], cache: Cache, *, model: str, threads: int,
-                     version: str, probes: bool = True, progress=None, samples: int = 0) -> tuple[dict, dict | None]:
+                     version: Versions, probes: bool = True, progress=None,
+                     samples: int = 0) -> tuple[dict, dict | None]:
     """Ingest (and probe) one conversation, or take the results from the cache. ``get_runtime`` is
     only called when something has to run. ``samples``: that many more answer samples with fixed
     seeds (cached as ``probes-s1`` ...), after the first."""
-    db_path = cache.store_path(model, threads, version, conv.id)
+    db_path = cache.store_path(model, threads, version.store, conv.id)
     digest = conversation_hash(conv)
-    done = lookup(cache, conv, "ingest", model=model, threads=threads, version=version)
-    asked = lookup(cache, conv, "probes", model=model, threads=threads, version=version) if probes else None
+    key = {"model": model, "threads": threads}
+    done = lookup(cache, conv, "ingest", **key, version=version.store)
+    asked = lookup(cache, conv, "probes", **key, version=version.answers) if probes else None
     if probes and asked is None and done is not None and not db_path.exists():
         done = None  # the store the probes need is gone: ingest again
     if done is None:
         done = {**ingest(conv, get_runtime(), db_path, progress), "conversation_hash": digest}
-        cache.put(model, threads, version, conv.id, "ingest", done)
+        cache.put(model, threads, version.store, conv.id, "ingest", done)
     if probes and asked is None:
         asked = {**ask_probes(conv, get_runtime(), db_path, progress), "conversation_hash": digest}
-        cache.put(model, threads, version, conv.id, "probes", asked)
+        cache.put(model, threads, version.answers, conv.id, "probes", asked)
     for k in range(1, samples + 1) if probes else ():
-        if lookup(cache, conv, probes_part(k), model=model, threads=threads, version=version) is None:
+        if lookup(cache, conv, probes_part(k), **key, version=version.answers) is None:
             if not db_path.exists():
                 raise FileNotFoundError(f"{conv.id}: answer sample {k} needs the store {db_path}, which is gone; "
                                         "run with a fresh --cache-dir to ingest again")
             again = {**ask_probes(conv, get_runtime(), db_path, progress, sample=k), "conversation_hash": digest}
-            cache.put(model, threads, version, conv.id, probes_part(k), again)
+            cache.put(model, threads, version.answers, conv.id, probes_part(k), again)
     return done, asked

@@ -159,7 +159,10 @@ def test_a_second_run_comes_from_the_cache(tmp_path: Path, conv, embed):
     cache = Cache(tmp_path / "cache")
     from localmem.config import load_registry
 
-    assert cache.versions("fast", 1)[0][:2] == (code_version(load_registry().get("fast")), 1)
+    fast = load_registry().get("fast")
+    ingests = {version: n for version, n, _ in cache.versions("fast", 1)}
+    # the ingest under the store's version, the answers under the full one
+    assert ingests == {code_version(fast, store_only=True): 1, code_version(fast): 0}
     cache.close()
 
 
@@ -301,3 +304,29 @@ def test_compare_answers_uses_the_first_pass_without_samples_on_both_sides():
     both = compare_answers(a, result([0.5, 0.5, None], sampled=[0.5, 0.5, None]))
     assert both["answers"] == "answers_sampled" and both["difference"] == -0.5
     assert compare_answers(a, {"answers": None, "answers_sampled": None}) is None
+
+
+class NoIngestDouble(GoldDouble):
+    """Answers like GoldDouble; any extraction or update call fails the test."""
+
+    def chat(self, messages, *, adapter=None, **params):
+        raise AssertionError("the store was built again for an answer-adapter candidate")
+
+
+def test_an_answer_adapter_candidate_is_asked_on_the_store_already_built(tmp_path: Path, conv, embed, monkeypatch):
+    from localmem.config import load_registry
+
+    first = run(tmp_path, GoldDouble(conv), embed)
+    fast = load_registry().get("fast")
+    overlay = tmp_path / "candidate.toml"  # the shipped adapters, with another file as the answer adapter
+    overlay.write_text("".join(
+        f'[[models.fast.adapters]]\nname = "{a.name}"\noperation = "{a.operation}"\npath = "'
+        f'{"qwen2.5-coder-0.5b-instruct/test-tiny.gguf" if a.operation == "answer" else a.path}"\n\n'
+        for a in fast.adapters))
+    monkeypatch.setenv("LOCALMEM_MODELS_TOML", str(overlay))
+    candidate = NoIngestDouble(conv)
+    second = run(tmp_path, candidate, embed)
+    assert candidate.calls["answer"] == len(conv.probes)  # asked again: its answers are its own
+    assert second["results"]["fast"]["extraction"] == first["results"]["fast"]["extraction"]
+    assert second["code_versions"]["fast"]["store"] == first["code_versions"]["fast"]["store"]
+    assert second["code_versions"]["fast"]["answers"] != first["code_versions"]["fast"]["answers"]

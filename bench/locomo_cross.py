@@ -10,6 +10,9 @@ or none (the full answer prompt), and scores it with LoCoMo's metric, per catego
 
 The store is copied first: answering never writes to the cached store (the Assistant is read-only
 anyway). Answers are not cached; a sample of ~60 questions takes 2-3 minutes on 2 threads.
+``--baseline RESULTS.json:ROW`` pairs the answers question by question with a row of a
+``bench_locomo.py`` results file (per category and overall, bootstrap 95% interval), e.g. the row
+whose store and answers these are crossed with.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from locomo_harness import DEFAULT_CACHE_DIR  # noqa: E402
+from locomo_report import comparisons  # noqa: E402
 
 from localmem.config import AdapterSpec  # noqa: E402
 from localmem.eval import locomo, locomo_metric  # noqa: E402
@@ -53,6 +57,20 @@ def runtime(model: str, answer: str, threads: int) -> Runtime:
     return Runtime(spec, n_threads=threads).load()
 
 
+def baseline_answers(spec: str) -> tuple[str, list[dict]]:
+    """``FILE:ROW`` -> (row, its per-question records) from a ``bench_locomo.py`` results file."""
+    file, sep, row = spec.rpartition(":")
+    if not sep or not file:
+        raise SystemExit(f"--baseline {spec!r}: give RESULTS.json:ROW")
+    path = Path(file)
+    if not path.is_file():
+        raise SystemExit(f"--baseline: no results file {path}")
+    records = json.loads(path.read_text()).get("records", {})
+    if row not in records:
+        raise SystemExit(f"--baseline: {path} has no row {row!r}; its rows are {', '.join(records) or 'none'}")
+    return row, records[row]["answers"]
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--store", required=True, help="a store directory name under the cache's stores/")
@@ -65,11 +83,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--recall", type=int, default=8)
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR)
+    ap.add_argument("--baseline", default=None, help="RESULTS.json:ROW, a bench_locomo row to pair the answers with")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     stores = args.cache_dir / "stores" / args.store
     if not stores.is_dir():
         raise SystemExit(f"--store: no store directory {stores}")
+    baseline = baseline_answers(args.baseline) if args.baseline else None  # checked before any model runs
     rt = runtime(args.model, args.answer, args.threads)
     convs = locomo.select(locomo.load(), conversations=args.conversations, sessions=args.sessions,
                           per_category=args.questions_per_category, seed=args.seed)
@@ -101,11 +121,22 @@ def main(argv: list[str] | None = None) -> dict:
                       "questions_per_category": args.questions_per_category, "seed": args.seed,
                       "questions": len(records)},
            "f1_x100": f1, "overall_x100": overall, "records": records}
+    if baseline is not None:
+        row, answers = baseline
+        crossed = f"{args.store} answered by {args.answer}"
+        out["paired"] = comparisons({row: {"answers": answers}, crossed: {"answers": records}}, baseline=row)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     print("| store | answer | " + " | ".join(f1) + " | overall |")
     print("|---|---|" + "---:|" * (len(f1) + 1))
     print(f"| {args.store} | {args.answer} | " + " | ".join(str(v) for v in f1.values()) + f" | {overall} |")
+    for name, cats in out.get("paired", {}).items():
+        print(f"\n{name}, crossed minus baseline (F1 x100, 95% interval):")
+        for cat, p in cats.items():
+            if p["n"]:
+                # ``diff`` is the baseline minus the crossed run: negated, with the interval flipped
+                print(f"  {cat:12} n={p['n']:3d} {-100 * p['diff']:+6.1f} "
+                      f"[{-100 * p['high']:+.1f}, {-100 * p['low']:+.1f}]")
     return out
 
 

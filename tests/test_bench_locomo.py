@@ -149,12 +149,19 @@ def test_a_cached_store_answered_by_another_setup(tmp_path: Path):
     bench_locomo.main(_argv(tmp_path, "--systems", "extraction"))
     store = next(p for p in (tmp_path / "cache" / "stores").iterdir() if (p / "conv-26.db").is_file())
     before = hashlib.sha256((store / "conv-26.db").read_bytes()).hexdigest()
+    results = tmp_path / "results" / "locomo.json"
     out = locomo_cross.main(["--store", store.name, "--answer", "none", "--model", MODEL, "--conversations",
                              "conv-26", "--sessions", "2", "--questions-per-category", "1", "--cache-dir",
-                             str(tmp_path / "cache"), "--out", str(tmp_path / "cross.json")])
+                             str(tmp_path / "cache"), "--out", str(tmp_path / "cross.json"),
+                             "--baseline", f"{results}:{MODEL}/extraction"])
     assert out["sample"]["questions"] == 5 and set(out["f1_x100"]) == set(CATEGORIES.values())
+    (pairs,) = out["paired"].values()  # the store's own run against its answers by the full prompt
+    assert pairs["overall"]["n"] == 5 and sum(pairs[c]["n"] for c in CATEGORIES.values()) == 5
     assert all(0 <= r["score"] <= 1 for r in out["records"])
     assert not [r for r in out["records"] if {"question", "gold"} & set(r)]  # LoCoMo's text stays in ../shared
     assert hashlib.sha256((store / "conv-26.db").read_bytes()).hexdigest() == before
+    with pytest.raises(SystemExit, match="has no row 'nope/extraction'; its rows are smol/extraction"):
+        locomo_cross.main(["--store", store.name, "--baseline", f"{results}:nope/extraction", "--cache-dir",
+                           str(tmp_path / "cache"), "--out", str(tmp_path / "x.json")])
     with pytest.raises(SystemExit, match="no store directory"):
         locomo_cross.main(["--store", "nope", "--out", str(tmp_path / "x.json"), "--cache-dir", str(tmp_path / "cache")])

@@ -65,6 +65,15 @@ def test_add_reads_stdin_and_user_from_env(db, monkeypatch):
     assert json.loads(run("list", "--json").stdout)[0]["text"] == "text from stdin\n"
 
 
+def test_without_user_or_env_it_is_the_login_the_chat_remembers_under(db, monkeypatch):
+    monkeypatch.delenv("LOCALMEM_USER", raising=False)
+    monkeypatch.setattr("getpass.getuser", lambda: "bob")
+    run("add", "I keep bees")
+    assert [m["text"] for m in json.loads(run("list", "-u", "bob", "--json").stdout)] == ["I keep bees"]
+    assert json.loads(run("list", "-u", "ana", "--json").stdout) == []
+    assert "User id (default: $LOCALMEM_USER, else your login)." in " ".join(run("list", "--help").output.split())
+
+
 def test_search_filters_and_modes(db):
     add("I went to a jazz concert")
     add("jazz is my favourite music")

@@ -66,6 +66,10 @@ def test_an_unknown_user_gets_a_clear_note_not_an_error(db):
     assert "nothing observed for 'bob' yet" in run("history", "-u", "bob").output
 
 
-def test_user_is_required(db):
-    result = run("show", ok=False)
-    assert result.exit_code == 2 and "--user" in result.output
+def test_without_user_it_is_the_chat_user(db, monkeypatch):
+    """No -u: $LOCALMEM_USER, else the login, as ``localmem chat`` and ``ask`` remember under."""
+    monkeypatch.setenv("LOCALMEM_USER", "ana")
+    assert "ana: 3 turns observed" in run("show").output
+    monkeypatch.delenv("LOCALMEM_USER")
+    monkeypatch.setattr("getpass.getuser", lambda: "bob")
+    assert "nothing observed for 'bob' yet" in run("show").output

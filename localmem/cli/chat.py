@@ -9,18 +9,14 @@ did to memory, ``/stats`` prints the last call's counters. Ctrl-C stops a reply 
 
 from __future__ import annotations
 
-import getpass
-import os
 import sys
 import uuid
 
 import click
 
+from localmem.cli.memories import default_user
+
 MEMORY_MODES = ["on", "read-only", "off"]
-
-
-def _default_user() -> str:
-    return os.environ.get("LOCALMEM_USER") or getpass.getuser() or "me"
 
 
 def _options(fn):
@@ -93,7 +89,7 @@ def _print_events(reply) -> None:
               "(the default when stdin or stdout is not a terminal).")
 def chat(model_name, user_id, db, memory_mode, max_tokens, stats, plain) -> None:
     """Chat with the assistant in the terminal; it remembers what you tell it."""
-    user_id = user_id or _default_user()
+    user_id = user_id or default_user()
     if not plain and sys.stdin.isatty() and sys.stdout.isatty():
         _run_app(model_name, user_id, db, memory_mode, max_tokens)
         return
@@ -154,7 +150,7 @@ def _run_app(model_name, user_id, db, memory_mode, max_tokens) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the reply, the memories used and the events as JSON.")
 def ask(question, model_name, user_id, db, memory_mode, max_tokens, as_json) -> None:
     """Ask one question, answered from memory; what it says is remembered too."""
-    user_id = user_id or _default_user()
+    user_id = user_id or default_user()
     assistant = _assistant(model_name, db, memory_mode, max_tokens, "blocking")
     try:
         if as_json:

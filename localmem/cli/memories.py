@@ -7,7 +7,9 @@ The store is ``--db PATH``, else ``$LOCALMEM_DB``, else ``<home>/memory.db``. He
 from __future__ import annotations
 
 import functools
+import getpass
 import json
+import os
 import sys
 
 import click
@@ -82,9 +84,15 @@ def _when(dt) -> str:
     return dt.strftime("%Y-%m-%d %H:%M") if dt else "-"
 
 
-#: ``-u/--user`` (or $LOCALMEM_USER): the one scoping option every per-user command takes.
-user_option = click.option("--user", "-u", "user_id", required=True, envvar="LOCALMEM_USER",
-                           help="User id (or $LOCALMEM_USER).")
+def default_user() -> str:
+    """Whose memory a command works on without ``-u``: $LOCALMEM_USER, else the login (what
+    ``localmem chat`` remembers under, so ``localmem memories list`` shows what the chat stored)."""
+    return os.environ.get("LOCALMEM_USER") or getpass.getuser() or "me"
+
+
+#: ``-u/--user`` (else $LOCALMEM_USER, else the login): the one scoping option every per-user command takes.
+user_option = click.option("--user", "-u", "user_id", default=default_user,
+                           help="User id (default: $LOCALMEM_USER, else your login).")
 #: ``--db`` (or $LOCALMEM_DB) on a command group whose commands open the store (``ctx.obj["db"]``).
 db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="LOCALMEM_DB",
                          help="Memory database file (default: $LOCALMEM_DB, else <home>/memory.db).")

@@ -32,7 +32,34 @@ CHECK_SENTENCES = [
 
 
 def export_onnx(model_dir: Path, out_dir: Path, *, max_seq_length: int, opset: int = 17) -> dict:
-    """Export ``model_dir`` to ``out_dir`` (fp32 and int8), verify both, and return the metadata."""
+    """Export ``model_dir`` to ``out_dir`` (fp32 and int8), verify both, and return the metadata.
+
+    Quietly: this runs inside the first ``add`` or ``search`` of a fresh installation, where torch's
+    tracer warnings and transformers' weight-loading progress bars would land in the user's
+    terminal (or a command's output) with nothing for them to do."""
+    import logging
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    def not_onnxruntime(record: logging.LogRecord) -> bool:  # the quantizer warns on the root logger
+        return "onnxruntime" not in record.pathname
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    root = logging.getLogger()
+    root.addFilter(not_onnxruntime)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _export_onnx(model_dir, out_dir, max_seq_length=max_seq_length, opset=opset)
+    finally:
+        root.removeFilter(not_onnxruntime)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _export_onnx(model_dir: Path, out_dir: Path, *, max_seq_length: int, opset: int) -> dict:
     import numpy as np
     import torch
     from transformers import AutoModel

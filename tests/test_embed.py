@@ -118,3 +118,21 @@ def test_runtime_never_imports_torch_or_sentence_transformers(shared_cache, embe
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "(1, 384) []"
+
+
+def test_a_fresh_export_prints_nothing_and_leaves_logging_as_it_was(tmp_path, capfd):
+    """The export runs inside a user's first add or search: torch's tracer warnings, transformers'
+    weight-loading bars and the quantizer's root-logger warning used to land in their terminal."""
+    import logging
+
+    from transformers.utils import logging as hf_logging
+
+    from localmem import embed_export
+
+    model_dir = default_model_dir()
+    filters, bars = list(logging.getLogger().filters), hf_logging.is_progress_bar_enabled()
+    meta = embed_export.export_onnx(model_dir, tmp_path / "export", max_seq_length=256)
+    assert meta["min_cosine_vs_sentence_transformers"]["fp32"] > 0.9999
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert logging.getLogger().filters == filters and hf_logging.is_progress_bar_enabled() == bars

@@ -430,7 +430,9 @@ def _filters(filters: Any) -> SearchFilters | None:
     try:
         return SearchFilters.model_validate(filters)
     except ValidationError as exc:
-        raise InvalidInputError(f"invalid filters: {exc}") from None
+        problems = "; ".join(f"{'.'.join(str(part) for part in e['loc']) or 'filters'}: {e['msg']} (got {e['input']!r})"
+                             for e in exc.errors())
+        raise InvalidInputError(f"invalid filters: {problems}") from None
 
 
 def _limit(limit: Any) -> int:

@@ -83,6 +83,10 @@ def test_search_filters_and_modes(db):
     assert out == []
     out = json.loads(run("search", "-u", "ana", "jazz", "--since", "2999-01-01", "--json").stdout)
     assert out == []
+    out = json.loads(run("search", "-u", "ana", "jazz", "--until", "2999-01-01T09:30+02:00", "--json").stdout)
+    assert len(out) == 2
+    bad = run("search", "-u", "ana", "jazz", "--since", "last week", ok=False)
+    assert bad.exit_code == 2 and "Invalid value for '--since': 'last week' is not an ISO-8601 date" in bad.output
 
 
 def test_edit_delete_restore_history(db):

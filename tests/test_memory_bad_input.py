@@ -98,10 +98,10 @@ def test_user_id_must_be_a_keyword(seeded):
     ({"limit": "10"}, "limit must be an integer"),
     ({"limit": True}, "limit must be an integer"),
     ({"filters": "kind=fact"}, "filters must be a SearchFilters or a dict"),
-    ({"filters": {"kind": "opinion"}}, "invalid filters"),
-    ({"filters": {"colour": "red"}}, "invalid filters"),
+    ({"filters": {"kind": "opinion"}}, "invalid filters: kind.*'fact', 'preference' or 'event' \\(got 'opinion'\\)"),
+    ({"filters": {"colour": "red"}}, "invalid filters: colour: Extra inputs are not permitted \\(got 'red'\\)$"),
     ({"filters": {"metadata": {"a.b": 1}}}, "metadata filter key"),
-    ({"filters": {"created_after": "not a date"}}, "invalid filters"),
+    ({"filters": {"created_after": "not a date"}}, "invalid filters: created_after: .* \\(got 'not a date'\\)"),
     ({"mode": "fuzzy"}, "mode must be"),
 ])
 def test_bad_search_arguments(seeded, kwargs, message):

@@ -84,6 +84,21 @@ def _when(dt) -> str:
     return dt.strftime("%Y-%m-%d %H:%M") if dt else "-"
 
 
+class IsoTime(click.ParamType):
+    """An ISO-8601 date or date and time (``2024-05-01``, ``2024-05-01T09:30+02:00``), checked here
+    and passed on as the ISO string (a filter goes to the daemon as JSON when one serves the store)."""
+
+    name = "ISO-8601"
+
+    def convert(self, value, param, ctx):
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(value).isoformat()
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not an ISO-8601 date or time (e.g. 2024-05-01 or 2024-05-01T09:30)", param, ctx)
+
+
 def default_user() -> str:
     """Whose memory a command works on without ``-u``: $LOCALMEM_USER, else the login (what
     ``localmem chat`` remembers under, so ``localmem memories list`` shows what the chat stored)."""
@@ -155,8 +170,8 @@ def add(ctx, text, user_id, agent_id, session_id, metadata, timestamp, infer, as
 @click.option("--limit", "-n", default=10, show_default=True)
 @click.option("--kind", multiple=True, type=click.Choice(KINDS))
 @click.option("--category", multiple=True)
-@click.option("--since", help="Only memories stored at or after this time (ISO-8601).")
-@click.option("--until", help="Only memories stored before this time (ISO-8601).")
+@click.option("--since", type=IsoTime(), help="Only memories stored at or after this time (ISO-8601).")
+@click.option("--until", type=IsoTime(), help="Only memories stored before this time (ISO-8601).")
 @click.option("--include-superseded", is_flag=True)
 @click.option("--mode", type=click.Choice(["hybrid", "vector", "text"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True)

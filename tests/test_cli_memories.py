@@ -74,6 +74,14 @@ def test_without_user_or_env_it_is_the_login_the_chat_remembers_under(db, monkey
     assert "User id (default: $LOCALMEM_USER, else your login)." in " ".join(run("list", "--help").output.split())
 
 
+def test_tables_into_a_pipe_keep_each_row_on_one_line(db):
+    text = "My sister Ana lives in Lyon and works as a nurse at the big hospital near the river Saone"
+    memory_id = add(text)["id"]
+    assert any(text in line for line in run("list", "-u", "ana").output.splitlines())
+    assert any(text in line for line in run("history", memory_id).output.splitlines())
+    assert any(text in line for line in run("search", "-u", "ana", "sister").output.splitlines())
+
+
 def test_search_filters_and_modes(db):
     add("I went to a jazz concert")
     add("jazz is my favourite music")

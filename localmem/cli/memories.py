@@ -64,9 +64,17 @@ def _item_json(item) -> dict:
 
 
 def _table(columns: list[str], rows: list[list[str]], wrap: tuple[str, ...] = ()) -> None:
-    """A plain table: short columns keep their full width, text columns (and ``wrap``) wrap in what is left."""
+    """A plain table: short columns keep their full width, text columns (and ``wrap``) wrap in what is
+    left of a terminal's width. Into a pipe or a file every row stays on one line (``| grep`` finds
+    a memory's whole text)."""
     from rich.console import Console
     from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        widths = [max([len(col)] + [max((len(line) for line in r[i].splitlines()), default=0) for r in rows])
+                  for i, col in enumerate(columns)]
+        console = Console(width=max(sum(widths) + 2 * len(columns), 80))
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for i, col in enumerate(columns):
@@ -77,7 +85,7 @@ def _table(columns: list[str], rows: list[list[str]], wrap: tuple[str, ...] = ()
             table.add_column(col, no_wrap=True, min_width=width)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    console.print(table)
 
 
 def _when(dt) -> str:

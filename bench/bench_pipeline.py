@@ -9,8 +9,9 @@ update-decision confusion, contradiction resolution, duplicate avoidance, answer
 A full run takes hours on a small CPU, so every finished conversation is cached (per model, thread
 count and code version: see ``pipeline_harness.versions_of``) under
 ``~/.cache/localmem/bench/pipeline/``; re-running resumes where it stopped. A store's version leaves
-out the answer adapter and code, so an answer-adapter candidate is asked on the stores built before. The results file is
-rewritten after every conversation, so a partial run always has its numbers on disk.
+out the answer adapter and code, so an answer-adapter candidate is asked on the stores built before.
+The results file is rewritten after every conversation, so a partial run always has its numbers on
+disk.
 
 Answers are sampled (temperature 0.7), so one pass's answer F1 moves between runs by more than
 some differences between two adapters: ``--probe-samples N`` asks every probe N more times, each

@@ -35,8 +35,8 @@ def export_onnx(model_dir: Path, out_dir: Path, *, max_seq_length: int, opset: i
     """Export ``model_dir`` to ``out_dir`` (fp32 and int8), verify both, and return the metadata.
 
     Quietly: this runs inside the first ``add`` or ``search`` of a fresh installation, where torch's
-    tracer warnings and transformers' weight-loading progress bars would land in the user's
-    terminal (or a command's output) with nothing for them to do."""
+    tracer warnings, transformers' weight-loading progress bars and the quantizer's warning would
+    land in the user's terminal with nothing for them to do."""
     import logging
     import warnings
 

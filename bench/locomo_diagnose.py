@@ -26,7 +26,7 @@ import json
 import sqlite3
 import statistics
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,17 +40,10 @@ from memory_bench_common import rounded, table  # noqa: E402
 
 from localmem.eval import locomo  # noqa: E402
 from localmem.eval.locomo import CATEGORIES, Question  # noqa: E402
-from localmem.eval.locomo_metric import tokens  # noqa: E402
+from localmem.eval.locomo_metric import precision_recall, tokens  # noqa: E402
 
 #: Ranks (1-based) counted as "near the top" of what the answer was shown.
 TOP = 3
-
-
-def word_overlap(text: str, gold: str) -> tuple[float, float]:
-    """(precision, recall) of ``text``'s words against ``gold``'s, counted as LoCoMo's F1 counts them."""
-    said, wanted = Counter(tokens(text)), Counter(tokens(gold))
-    common = sum((said & wanted).values())
-    return (common / sum(said.values()) if said else 0.0), (common / sum(wanted.values()) if wanted else 0.0)
 
 
 def store_memories(db_path: Path, user_id: str | None = None) -> list[tuple[str, frozenset[str]]]:
@@ -88,15 +81,15 @@ def diagnose(questions: dict[str, Question], answers: list[dict[str, Any]],
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in answers:
         q = questions[a["key"]]
-        precision, recall = word_overlap(a["prediction"], q.answer)
+        precision, recall = precision_recall(a["prediction"], q.answer)
         rank = evidence_rank(a.get("shown") or [], q.evidence)
         item = {"score": a["score"], "precision": precision, "recall": recall,
                 "words": len(tokens(a["prediction"])), "gold_words": len(tokens(q.answer)),
                 "shown": "top" if rank is not None and rank <= TOP else ("lower" if rank else "not shown")}
         if memories is not None and q.sample_id in memories:
             mems = memories[q.sample_id]
-            item["stored"] = max((word_overlap(t, q.answer)[1] for t, ids in mems if ids & q.evidence), default=0.0)
-            item["stored_anywhere"] = max((word_overlap(t, q.answer)[1] for t, _ in mems), default=0.0)
+            item["stored"] = max((precision_recall(t, q.answer)[1] for t, ids in mems if ids & q.evidence), default=0.0)
+            item["stored_anywhere"] = max((precision_recall(t, q.answer)[1] for t, _ in mems), default=0.0)
         groups[CATEGORIES[q.category]].append(item)
         groups["overall"].append(item)
     out = {}

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from localmem.eval.locomo import Question
+from localmem.eval.locomo_metric import precision_recall
 from localmem.memory import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from locomo_diagnose import diagnose, evidence_rank, store_memories, word_overlap  # noqa: E402
+from locomo_diagnose import diagnose, evidence_rank, store_memories  # noqa: E402
 
 
 def _q(index: int, category: int, answer: str, evidence: set[str]) -> Question:
@@ -22,12 +23,12 @@ def _q(index: int, category: int, answer: str, evidence: set[str]) -> Question:
                     category=category, evidence=frozenset(evidence), adversarial_answer=None)
 
 
-def test_word_overlap_counts_as_the_metric_does():
-    assert word_overlap("mental health", "mental health") == (1.0, 1.0)
+def test_precision_recall_counts_as_the_metric_does():
+    assert precision_recall("mental health", "mental health") == (1.0, 1.0)
     # LoCoMo drops articles and punctuation: 6 words, 2 of them the gold ones
-    assert word_overlap("The charity race was for mental health.", "mental health") == (2 / 6, 1.0)
-    assert word_overlap("reward", "mental health") == (0.0, 0.0)
-    assert word_overlap("", "mental health") == (0.0, 0.0)
+    assert precision_recall("The charity race was for mental health.", "mental health") == (2 / 6, 1.0)
+    assert precision_recall("reward", "mental health") == (0.0, 0.0)
+    assert precision_recall("", "mental health") == (0.0, 0.0)
 
 
 def test_evidence_rank_is_the_first_shown_memory_from_an_evidence_turn():

@@ -37,12 +37,20 @@ def tokens(text: str) -> list[str]:
     return [stem(w) for w in normalize_answer(text).split()]
 
 
-def f1_score(prediction: str, gold: str) -> float:
+def precision_recall(prediction: str, gold: str) -> tuple[float, float]:
+    """The shares of ``prediction``'s and of ``gold``'s tokens they have in common (counted with
+    repeats), the two halves of ``f1_score``."""
     pred, ref = tokens(prediction), tokens(gold)
     common = sum((Counter(pred) & Counter(ref)).values())
     if common == 0:
+        return 0.0, 0.0
+    return common / len(pred), common / len(ref)
+
+
+def f1_score(prediction: str, gold: str) -> float:
+    precision, recall = precision_recall(prediction, gold)
+    if precision == 0.0:
         return 0.0
-    precision, recall = common / len(pred), common / len(ref)
     return 2 * precision * recall / (precision + recall)
 
 

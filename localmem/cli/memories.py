@@ -70,10 +70,10 @@ def _table(columns: list[str], rows: list[list[str]], wrap: tuple[str, ...] = ()
     from rich.console import Console
     from rich.table import Table
 
+    widths = [max([len(col)] + [max((len(line) for line in r[i].splitlines()), default=0) for r in rows])
+              for i, col in enumerate(columns)]  # the longest line of each column
     console = Console()
     if not console.is_terminal:
-        widths = [max([len(col)] + [max((len(line) for line in r[i].splitlines()), default=0) for r in rows])
-                  for i, col in enumerate(columns)]
         console = Console(width=max(sum(widths) + 2 * len(columns), 80))
 
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -81,8 +81,7 @@ def _table(columns: list[str], rows: list[list[str]], wrap: tuple[str, ...] = ()
         if "text" in col or col in wrap:
             table.add_column(col, overflow="fold", ratio=1)
         else:
-            width = max([len(col)] + [len(r[i]) for r in rows])
-            table.add_column(col, no_wrap=True, min_width=width)
+            table.add_column(col, no_wrap=True, min_width=widths[i])
     for row in rows:
         table.add_row(*row)
     console.print(table)
